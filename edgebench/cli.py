@@ -1,0 +1,298 @@
+"""The ``edgebench`` command. Maps typed errors to exit codes; nothing else lives here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__, errors, formats, zoo
+
+# Most specific first: the first matching class decides the exit code.
+EXIT_CODES: tuple[tuple[type[errors.EdgebenchError], int], ...] = (
+    (errors.UserInputError, 2),
+    (errors.ValidationDegradedError, 3),
+    (errors.ValidationFailedError, 4),
+    (errors.DependencyMissingError, 5),
+    (errors.WeightsUnavailableError, 6),
+    (errors.OutputError, 7),
+    (errors.ExportError, 8),
+    (errors.EdgebenchError, 1),
+)
+EXIT_INTERRUPTED = 130
+
+
+def exit_code(error: errors.EdgebenchError) -> int:
+    return next(code for cls, code in EXIT_CODES if isinstance(error, cls))
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    console = Console(stderr=stderr, soft_wrap=False)
+    if not console.is_terminal:  # rich's 80-column default cuts tables in pipes and logs
+        console = Console(stderr=stderr, soft_wrap=False, width=160)
+    return console
+
+
+def _print_json(data) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+class _Group(click.Group):
+    """Runs subcommands with typed errors turned into one line and an exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except errors.EdgebenchError as e:
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(exit_code(e))
+        except KeyboardInterrupt:
+            click.echo("interrupted: nothing half-written was kept; run the command again", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="edgebench")
+def cli():
+    """Export image classifiers to ONNX, validate every artifact, benchmark them.
+
+    \b
+    Example:
+      edgebench list
+      edgebench export resnet50 --weights random --out artifacts
+    """
+
+
+def _model_row(name: str) -> dict:
+    entry = zoo.get(name)
+    counts = zoo.counts(name)
+    return {
+        "name": name,
+        "family": entry.family,
+        "params_m": round(counts.params_m, 3) if counts else None,
+        "gmacs": round(counts.gmacs, 3) if counts else None,
+        "resolution": entry.resolution,
+        "ref_top1": entry.ref_top1,
+    }
+
+
+@cli.command("list")
+@click.argument("pattern", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def list_cmd(pattern, as_json):
+    """List the model zoo, optionally filtered by a glob PATTERN.
+
+    \b
+    Example:
+      edgebench list 'efficientnet_b*' --json
+    """
+    rows = [_model_row(n) for n in zoo.list_models(pattern)]
+    if as_json:
+        return _print_json(rows)
+    from rich.table import Table
+
+    table = Table(title=f"edgebench model zoo ({len(rows)} models)")
+    for col, justify in (("name", "left"), ("family", "left"), ("params M", "right"),
+                         ("GMACs", "right"), ("resolution", "right"), ("ref. top-1", "right")):
+        table.add_column(col, justify=justify)
+    for r in rows:
+        table.add_row(r["name"], r["family"], f"{r['params_m']:.2f}", f"{r['gmacs']:.3f}",
+                      str(r["resolution"]), f"{r['ref_top1']:.2f}" if r["ref_top1"] else "-")
+    _console().print(table)
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def info(model, as_json):
+    """Show one zoo entry in full: metadata, preprocessing, weights sources.
+
+    \b
+    Example:
+      edgebench info efficientnet_lite0
+    """
+    entry = zoo.get(model)
+    data = _model_row(model)
+    imagenet = entry.imagenet
+    data.update(
+        num_classes=entry.num_classes,
+        ref_top1_source=entry.ref_source or None,
+        preprocess=entry.preprocess.to_dict(),
+        classifier_weight=entry.head,
+        weights={
+            "imagenet": {"source": imagenet.describe(),
+                         "available_offline": imagenet.locate() is not None} if imagenet else None,
+            "random": "seeded random init (latency-only work)",
+            "checkpoint": "PATH to a .pt/.pth/.safetensors state_dict (class count from its head)",
+        },
+        requires=list(entry.requires),
+        description=entry.description or None,
+    )
+    if as_json:
+        return _print_json(data)
+    console = _console()
+    for key, value in data.items():
+        if isinstance(value, dict):
+            console.print(f"[bold]{key}[/bold]:")
+            for k, v in value.items():
+                console.print(f"  {k}: {v}", highlight=False)
+        else:
+            console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def capabilities(as_json):
+    """Show the capability table: format x precision x converter x runtime.
+
+    \b
+    Example:
+      edgebench capabilities --json
+    """
+    rows = [{"format": c.format, "precision": c.precision, "converter": c.converter,
+             "runtimes": list(c.runtimes), "tolerance": c.tolerance.to_dict()}
+            for c in formats.CAPABILITIES]
+    if as_json:
+        return _print_json(rows)
+    from rich.table import Table
+
+    table = Table(title="supported exports")
+    for col in ("format", "precision", "converter", "runtimes"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["format"], r["precision"], r["converter"], ", ".join(r["runtimes"]))
+    _console().print(table)
+
+
+def _split_formats(ctx, param, value: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+    if not names:
+        raise click.BadParameter("give at least one format")
+    return names
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--formats", "formats_", default="onnx", show_default=True, callback=_split_formats,
+              help=f"Comma-separated formats ({', '.join(formats.FORMATS)}).")
+@click.option("--weights", default="imagenet", show_default=True,
+              help="imagenet | random | PATH to a .pt/.pth/.safetensors state_dict.")
+@click.option("--resolution", type=int, default=None,
+              help="Input height and width in pixels [default: the model's native one].")
+@click.option("--opset", type=int, default=17, show_default=True, help="ONNX opset.")
+@click.option("--dynamic-batch", is_flag=True, help="Make the batch dimension dynamic.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("artifacts"),
+              show_default=True, help="Artifact tree root; MODEL/FORMAT-PRECISION/ inside.")
+@click.option("--force", is_flag=True, help="Re-export even when a cached artifact matches.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def export(model, formats_, weights, resolution, opset, dynamic_batch, out_dir, force, as_json):
+    """Export MODEL and validate every artifact against PyTorch.
+
+    Each artifact folder holds the model file and manifest.json. An identical
+    second export is a cache hit. Exit codes: 0 ok, 3 degraded, 4 validation
+    failed, 2 bad input, 5 missing extra, 6 weights unavailable, 7 output not
+    writable, 8 export failed.
+
+    \b
+    Example:
+      edgebench export resnet50 --weights random --formats onnx --out artifacts
+      edgebench export efficientnet_lite0 --dynamic-batch --json
+    """
+    from .export import ExportRequest, planned_steps, run
+
+    for name in formats_:
+        formats.check_format(name)
+    request = ExportRequest(model=model, formats=formats_, weights=weights, resolution=resolution,
+                            opset=opset, dynamic_batch=dynamic_batch, out_dir=out_dir, force=force)
+    with _progress(planned_steps(request), f"export {model}") as step:
+        results = run(request, step)
+    if as_json:
+        _print_json([r.to_dict() for r in results])
+    else:
+        _print_export_table(model, results)
+    _raise_for_results(model, results)
+
+
+def _raise_for_results(model: str, results) -> None:
+    """The worst outcome decides the exit: export failed, validation failed, degraded."""
+    for status, error, label in (("export_failed", errors.ExportError, "export failed"),
+                                 ("failed", errors.ValidationFailedError, "validation failed"),
+                                 ("degraded", errors.ValidationDegradedError, "degraded")):
+        hit = next((r for r in results if r.status == status), None)
+        if hit:
+            where = f" (artifact kept at {hit.artifact.path})" if hit.artifact else ""
+            raise error(f"{model} {hit.capability.key}: {label}: {hit.reason}{where}")
+
+
+def _print_export_table(model: str, results) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{model}: exports")
+    for col in ("format", "precision", "status", "size MB", "max abs diff", "min cosine",
+                "top-1 agree", "export s", "cache"):
+        table.add_column(col)
+    for r in results:
+        row = [r.capability.format, r.capability.precision, r.status]
+        if r.artifact:
+            m = r.artifact.manifest
+            v = m["validation"]
+            row += [f"{m['file']['size_bytes'] / 1e6:.2f}", f"{v['max_abs_diff']:.2e}",
+                    f"{v['min_cosine']:.6f}", f"{v['top1_agreement']:.0%}",
+                    f"{m['export_seconds']:.1f}", "hit" if r.cached else "new"]
+        else:
+            row += ["-"] * 6
+        table.add_row(*row)
+    console = _console()
+    console.print(table)
+    for r in results:
+        where = r.artifact.path if r.artifact else r.reason
+        console.print(f"{r.capability.key}: {where}", highlight=False)
+
+
+class _NoProgress:
+    def __enter__(self):
+        return lambda step: None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _progress(total: int, title: str):
+    """A progress bar on stderr when it is a terminal; silent otherwise."""
+    if not sys.stderr.isatty():
+        return _NoProgress()
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    class _Bar:
+        def __enter__(self):
+            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                     TimeElapsedColumn(), console=_console(stderr=True), transient=True)
+            self.progress.__enter__()
+            self.task = self.progress.add_task(title, total=total)
+            self.started = False
+
+            def step(description: str) -> None:
+                if self.started:
+                    self.progress.advance(self.task)
+                self.started = True
+                self.progress.update(self.task, description=f"{title}: {description}")
+
+            return step
+
+        def __exit__(self, *exc):
+            self.progress.update(self.task, completed=total)
+            return self.progress.__exit__(*exc)
+
+    return _Bar()
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="edgebench")
+
+
+if __name__ == "__main__":
+    main()

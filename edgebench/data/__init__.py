@@ -1,0 +1,1 @@
+"""Data sources: real images for validation and calibration."""

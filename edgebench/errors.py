@@ -1,0 +1,62 @@
+"""Typed errors. Each carries a one-line message that names the problem and the fix.
+
+Exit codes are assigned at the CLI edge only (``edgebench.cli``).
+"""
+
+from __future__ import annotations
+
+
+class EdgebenchError(Exception):
+    """Base class: an expected failure with a one-line, user-facing message."""
+
+
+class UserInputError(EdgebenchError):
+    """A name, option or file given by the user is wrong."""
+
+
+class UnknownModelError(UserInputError):
+    """The model name is not in the zoo."""
+
+
+class UnsupportedError(UserInputError):
+    """The capability table has no row for the requested combination."""
+
+
+class CheckpointError(UserInputError):
+    """A checkpoint cannot be read or does not fit the architecture."""
+
+
+class WeightsUnavailableError(EdgebenchError):
+    """Pretrained weights are neither cached nor downloadable."""
+
+
+class DependencyMissingError(EdgebenchError):
+    """An optional dependency (an extra) is not installed."""
+
+
+class OutputError(EdgebenchError):
+    """The output location cannot be written."""
+
+
+class ExportError(EdgebenchError):
+    """A converter failed to produce an artifact."""
+
+
+class ValidationFailedError(EdgebenchError):
+    """An artifact was written but does not compute the reference function."""
+
+
+class ValidationDegradedError(EdgebenchError):
+    """An artifact works but is below its precision's tolerance."""
+
+
+def require(module: str, extra: str):
+    """Import ``module`` lazily or raise a one-line error naming the extra to install."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise DependencyMissingError(
+            f"{module} is not installed ({e}): pip install 'edgebench[{extra}]'"
+        ) from e

@@ -1,0 +1,147 @@
+"""The capability table: format x precision x converter x runtime, as typed rows.
+
+CLI choices, export dispatch, validation tolerances and error messages all read this
+table; nothing else in the code branches on a format name.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Callable
+
+from .errors import UnsupportedError, UserInputError
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """When an artifact's outputs count as the reference function.
+
+    ``ok`` needs every bound met; below a ``fail_*`` bound it is ``failed``;
+    in between it is ``degraded``. Differences are relative to the reference's
+    largest absolute logit, so random and trained weights share one bound.
+    """
+
+    max_rel_diff: float
+    min_cosine: float
+    min_top1_agreement: float
+    fail_cosine: float
+    fail_top1_agreement: float
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class PrecisionSpec:
+    name: str
+    tolerance: Tolerance
+    description: str
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    name: str
+    file_name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class RuntimeSpec:
+    name: str
+    module: str  # edgebench backend module: load() and run() only
+    distribution: str  # what pip installs
+    extra: str  # the edgebench extra that brings it
+
+    def load_backend(self):
+        from .errors import require
+
+        require(self.distribution.replace("-", "_"), self.extra)
+        return importlib.import_module(self.module)
+
+
+@dataclass(frozen=True)
+class Capability:
+    """One supported (format, precision): how it is made and what runs it."""
+
+    format: str
+    precision: str
+    converter: str  # human-readable: the tool that writes the file
+    exporter: str  # "module:function", imported only when used
+    runtimes: tuple[str, ...]  # first one validates the export
+    tools: tuple[str, ...]  # distributions whose versions key the export cache
+    extra: str = "export"
+
+    @property
+    def key(self) -> str:
+        return f"{self.format}-{self.precision}"
+
+    @property
+    def file_name(self) -> str:
+        return FORMATS[self.format].file_name
+
+    @property
+    def tolerance(self) -> Tolerance:
+        return PRECISIONS[self.precision].tolerance
+
+    @property
+    def validation_runtime(self) -> RuntimeSpec:
+        return RUNTIMES[self.runtimes[0]]
+
+    def load_exporter(self) -> Callable:
+        from .errors import require
+
+        for dist in self.tools:
+            require(dist.replace("-", "_"), self.extra)
+        module, func = self.exporter.split(":")
+        return getattr(importlib.import_module(module), func)
+
+
+PRECISIONS: dict[str, PrecisionSpec] = {
+    p.name: p
+    for p in (
+        PrecisionSpec(
+            "fp32",
+            Tolerance(max_rel_diff=1e-3, min_cosine=0.99999, min_top1_agreement=1.0,
+                      fail_cosine=0.99, fail_top1_agreement=0.9),
+            "32-bit float weights and activations",
+        ),
+    )
+}
+
+FORMATS: dict[str, FormatSpec] = {
+    f.name: f
+    for f in (FormatSpec("onnx", "model.onnx", "ONNX graph (torch.onnx, TorchScript exporter)"),)
+}
+
+RUNTIMES: dict[str, RuntimeSpec] = {
+    r.name: r
+    for r in (RuntimeSpec("onnxruntime", "edgebench.runtimes.onnxruntime", "onnxruntime", "export"),)
+}
+
+CAPABILITIES: tuple[Capability, ...] = (
+    Capability("onnx", "fp32", "torch.onnx (dynamo=False)", "edgebench.export.onnx:export_fp32",
+               ("onnxruntime",), ("torch", "onnx", "onnxruntime")),
+)
+
+
+def supported() -> list[str]:
+    return [c.key for c in CAPABILITIES]
+
+
+def check_format(name: str) -> str:
+    """A format name from the table, or a one-line error listing the known ones."""
+    if name not in FORMATS:
+        raise UserInputError(
+            f"unknown format {name!r}: choose from {', '.join(FORMATS)}")
+    return name
+
+
+def lookup(fmt: str, precision: str) -> Capability:
+    """The row for (format, precision), or an error listing what is supported."""
+    check_format(fmt)
+    for cap in CAPABILITIES:
+        if cap.format == fmt and cap.precision == precision:
+            return cap
+    raise UnsupportedError(
+        f"{fmt} {precision} is not supported: supported are {', '.join(supported())}")

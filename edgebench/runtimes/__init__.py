@@ -1,0 +1,1 @@
+"""Runtime backends: each one loads an artifact and runs it, nothing else."""

@@ -1,0 +1,147 @@
+"""Resolve a ``--weights`` choice to a file and hash (no torch), then load a model (torch)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from ..errors import CheckpointError, UserInputError
+from .spec import ModelEntry
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch.nn
+
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".safetensors")
+RANDOM_SEED = 0
+# Keys under which training scripts commonly nest the state_dict.
+_NESTED_KEYS = ("state_dict", "model_state_dict", "model", "module")
+
+
+def sha256_file(path: Path, chunk_bytes: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk_bytes):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ResolvedWeights:
+    """What ``--weights`` means for one entry, known before torch is imported."""
+
+    kind: Literal["imagenet", "random", "checkpoint"]
+    path: Path | None = None
+    sha256: str | None = None
+    seed: int | None = None
+
+    @property
+    def identity(self) -> str:
+        return f"random:seed={self.seed}" if self.kind == "random" else f"sha256:{self.sha256}"
+
+    def to_dict(self) -> dict:
+        return {"source": self.kind, "path": str(self.path) if self.path else None,
+                "sha256": self.sha256, "seed": self.seed}
+
+
+def resolve(entry: ModelEntry, choice: str) -> ResolvedWeights:
+    """``imagenet`` | ``random`` | a checkpoint path, checked and hashed."""
+    if choice == "random":
+        return ResolvedWeights("random", seed=RANDOM_SEED)
+    if choice == "imagenet":
+        if entry.imagenet is None:
+            raise UserInputError(
+                f"{entry.name} has no ImageNet weights source: use --weights random or PATH")
+        path = entry.imagenet.locate() or entry.imagenet.fetch()
+        return ResolvedWeights("imagenet", path=path, sha256=sha256_file(path))
+    path = Path(choice)
+    if path.suffix not in CHECKPOINT_SUFFIXES:
+        raise UserInputError(
+            f"--weights {choice!r} is neither imagenet, random nor a checkpoint "
+            f"({', '.join(CHECKPOINT_SUFFIXES)})")
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist: check the path")
+    try:
+        digest = sha256_file(path)
+    except OSError as e:
+        raise CheckpointError(f"cannot read checkpoint {path}: {e.strerror or e}") from e
+    return ResolvedWeights("checkpoint", path=path.resolve(), sha256=digest)
+
+
+def load_state_dict(path: Path) -> dict:
+    """A state_dict from .pt/.pth (``weights_only=True``) or .safetensors, unwrapped."""
+    import torch
+
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            state = load_file(str(path))
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch and safetensors raise many types for a bad file
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CheckpointError(
+            f"cannot read checkpoint {path}: {first[:200]} "
+            "(is it a state_dict saved with torch.save or safetensors?)") from e
+    for key in _NESTED_KEYS:
+        if isinstance(state, Mapping) and isinstance(state.get(key), Mapping):
+            state = state[key]
+            break
+    if not isinstance(state, Mapping) or not all(torch.is_tensor(v) for v in state.values()):
+        raise CheckpointError(
+            f"checkpoint {path} is not a state_dict of tensors: save model.state_dict()")
+    state = {k.removeprefix("module."): v for k, v in state.items()}
+    quantised = [k for k, v in state.items() if v.is_quantized or k.endswith(
+        ("_packed_params", ".scale", ".zero_point"))]
+    if quantised:
+        raise CheckpointError(
+            f"checkpoint {path} is already quantised ({quantised[0]}): give the FP32 "
+            "checkpoint; edgebench quantises per format itself")
+    return state
+
+
+def _check_fit(entry: ModelEntry, path: Path, model: "torch.nn.Module", state: dict) -> None:
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    mismatched = [k for k in expected if k in state and state[k].shape != expected[k].shape]
+    if not (missing or unexpected or mismatched):
+        return
+    parts = []
+    if mismatched:
+        k = mismatched[0]
+        parts.append(f"{len(mismatched)} shape mismatches (first: {k} is {tuple(state[k].shape)}, "
+                     f"{entry.name} expects {tuple(expected[k].shape)})")
+    if missing:
+        parts.append(f"{len(missing)} missing keys (first: {missing[0]})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected keys (first: {unexpected[0]})")
+    raise CheckpointError(
+        f"checkpoint {path} does not fit {entry.name}: {'; '.join(parts)}: "
+        "is it a checkpoint of another architecture?")
+
+
+def build_model(entry: ModelEntry, weights: ResolvedWeights, resolution: int) -> "torch.nn.Module":
+    """The eval-mode module with ``weights`` loaded."""
+    import torch
+
+    if weights.kind == "random":
+        torch.manual_seed(weights.seed or 0)
+        return entry.build(entry.num_classes, resolution).eval()
+    assert weights.path is not None  # resolve() always sets it for files
+    state = load_state_dict(weights.path)
+    num_classes = entry.num_classes
+    if weights.kind == "checkpoint":
+        head = state.get(entry.head)
+        if head is None:
+            raise CheckpointError(
+                f"checkpoint {weights.path} has no {entry.head} (the {entry.name} classifier): "
+                "is it a checkpoint of another architecture?")
+        num_classes = int(head.shape[0])
+    model = entry.build(num_classes, resolution)
+    _check_fit(entry, weights.path, model, state)
+    model.load_state_dict(state, strict=True)
+    return model.eval()

@@ -1,0 +1,33 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edgebench.cli import cli
+
+
+@pytest.fixture
+def run_cli():
+    """The CLI in-process: returns (exit_code, stdout, stderr)."""
+
+    def run(*args):
+        result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+        return result.exit_code, result.stdout, result.stderr
+
+    return run
+
+
+@pytest.fixture
+def run_subprocess():
+    """The CLI as a user runs it: a new process."""
+
+    def run(*args, env=None, cwd=None):
+        proc = subprocess.run([sys.executable, "-m", "edgebench", *map(str, args)],
+                              capture_output=True, text=True, env={**os.environ, **(env or {})},
+                              cwd=cwd, timeout=600)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    return run

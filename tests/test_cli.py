@@ -1,0 +1,148 @@
+"""The CLI in-process (CliRunner) and as a subprocess; every bad input of the issue."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+import torchvision
+
+from edgebench import zoo
+from tests.helpers import assert_one_line_error, no_valid_artifact_left
+
+
+def test_help_lists_commands_with_examples(run_cli):
+    code, out, _ = run_cli("--help")
+    assert code == 0
+    for command in ("list", "info", "export", "capabilities"):
+        assert command in out
+        sub_code, sub_out, _ = run_cli(command, "--help")
+        assert sub_code == 0 and "Example" in sub_out
+
+
+def test_list_table_and_json(run_cli):
+    code, out, _ = run_cli("list")
+    assert code == 0
+    for name in zoo.list_models():
+        assert name in out
+    code, out, _ = run_cli("list", "--json")
+    rows = json.loads(out)
+    assert [r["name"] for r in rows] == zoo.list_models()
+    r50 = next(r for r in rows if r["name"] == "resnet50")
+    assert r50["params_m"] == pytest.approx(25.557, abs=1e-3) and r50["gmacs"] == pytest.approx(4.089, abs=1e-3)
+    assert r50["resolution"] == 224 and r50["ref_top1"] == pytest.approx(80.858)
+
+
+def test_list_glob(run_cli):
+    code, out, _ = run_cli("list", "efficientnet_v2_*", "--json")
+    assert [r["name"] for r in json.loads(out)] == ["efficientnet_v2_s", "efficientnet_v2_m",
+                                                    "efficientnet_v2_l"]
+
+
+def test_info(run_cli):
+    code, out, _ = run_cli("info", "efficientnet_lite0", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["weights"]["imagenet"]["available_offline"] is True
+    assert data["preprocess"]["interpolation"] == "bicubic" and data["classifier_weight"] == "_fc.weight"
+    code, out, _ = run_cli("info", "resnet50")
+    assert code == 0 and "ResNet50_Weights.IMAGENET1K_V2" in out
+
+
+def test_capabilities(run_cli):
+    code, out, _ = run_cli("capabilities", "--json")
+    assert code == 0 and {"format": "onnx", "precision": "fp32"}.items() <= json.loads(out)[0].items()
+
+
+def test_export_json_then_cache_hit(run_cli, tmp_path):
+    code, out, err = run_cli("export", "resnet18", "--weights", "random", "--out", tmp_path, "--json")
+    assert code == 0, err
+    (row,) = json.loads(out)
+    assert row["status"] == "ok" and row["cached"] is False and row["validation"]["samples"] >= 16
+    code, out, _ = run_cli("export", "resnet18", "--weights", "random", "--out", tmp_path)
+    assert code == 0 and "hit" in out and "onnx-fp32" in out
+
+
+def _checkpoint(tmp_path, kind):
+    path = tmp_path / f"{kind}.pt"
+    if kind == "corrupt":
+        path.write_bytes(b"\x00garbage" * 64)
+    elif kind == "truncated":
+        torch.save(torchvision.models.resnet18().state_dict(), path)
+        path.write_bytes(path.read_bytes()[:1000])
+    elif kind == "other_arch":
+        torch.save(torchvision.models.resnet34().state_dict(), path)
+    return path
+
+
+BAD_INPUTS = {
+    "unknown model": (["export", "resnet5"], 2, ["unknown model", "resnet50"]),
+    "unknown format": (["export", "resnet18", "--formats", "tflitee", "--weights", "random"], 2,
+                       ["unknown format", "onnx"]),
+    "zero resolution": (["export", "resnet18", "--weights", "random", "--resolution", "0"], 2,
+                        ["positive"]),
+    "negative resolution": (["export", "resnet18", "--weights", "random", "--resolution", "-224"],
+                            2, ["positive"]),
+    "bad opset": (["export", "resnet18", "--weights", "random", "--opset", "99"], 2, ["--opset"]),
+    "missing checkpoint": (["export", "resnet18", "--weights", "{tmp}/nope.pt"], 2, ["does not exist"]),
+    "corrupt checkpoint": (["export", "resnet18", "--weights", "{corrupt}"], 2, ["cannot read"]),
+    "truncated checkpoint": (["export", "resnet18", "--weights", "{truncated}"], 2, ["cannot read"]),
+    "checkpoint of another architecture": (["export", "resnet18", "--weights", "{other_arch}"], 2,
+                                           ["does not fit resnet18"]),
+    "unwritable output": (["export", "resnet18", "--weights", "random", "--out", "{blocker}/sub"], 7,
+                          ["not writable", "--out"]),
+    "unknown info model": (["info", "efficientnet_b9"], 2, ["did you mean"]),
+}
+
+
+def _materialise(args, tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder")
+    values = {"tmp": tmp_path, "blocker": blocker}
+    for kind in ("corrupt", "truncated", "other_arch"):
+        if any("{" + kind + "}" in a for a in args):
+            values[kind] = _checkpoint(tmp_path, kind)
+    out = [a.format(**values) for a in args]
+    if "--out" not in out and out[0] == "export":
+        out += ["--out", str(tmp_path / "art")]
+    return out
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_in_process(run_cli, tmp_path, case):
+    args, expected, needles = BAD_INPUTS[case]
+    code, _, err = run_cli(*_materialise(args, tmp_path))
+    assert_one_line_error(code, err, *needles, expected_code=expected)
+    assert no_valid_artifact_left(tmp_path / "art")
+
+
+@pytest.mark.parametrize("case", ["unknown model", "corrupt checkpoint", "unwritable output"])
+def test_bad_input_as_subprocess(run_subprocess, tmp_path, case):
+    args, expected, needles = BAD_INPUTS[case]
+    code, _, err = run_subprocess(*_materialise(args, tmp_path))
+    assert_one_line_error(code, err, *needles, expected_code=expected)
+
+
+def test_export_as_subprocess_and_failed_validation_exit_code(run_subprocess, tmp_path):
+    code, out, err = run_subprocess("export", "mobilenet_v3_large", "--weights", "random",
+                                    "--out", tmp_path, "--json")
+    assert code == 0, err
+    assert json.loads(out)[0]["status"] == "ok"
+    state = torchvision.models.resnet18(num_classes=5).state_dict()
+    state["fc.bias"][:] = float("inf")
+    torch.save(state, tmp_path / "inf.pt")
+    code, out, err = run_subprocess("export", "resnet18", "--weights", tmp_path / "inf.pt",
+                                    "--out", tmp_path)
+    assert_one_line_error(code, err, "validation failed", "artifact kept", expected_code=4)
+    assert (tmp_path / "resnet18" / "onnx-fp32" / "model.onnx").is_file()
+
+
+def test_help_list_and_info_need_no_heavy_framework():
+    code = ("import sys; from edgebench.cli import main\n"
+            "for args in (['--help'], ['list'], ['info', 'resnet50'], ['capabilities']):\n"
+            "    try: main(args)\n"
+            "    except SystemExit as e: assert not e.code, e.code\n"
+            "heavy = [m for m in ('torch', 'onnxruntime', 'onnx', 'torchvision') if m in sys.modules]\n"
+            "sys.exit(f'heavy imports: {heavy}' if heavy else 0)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

@@ -1,0 +1,113 @@
+import pytest
+import torch
+import torchvision
+from safetensors.torch import save_file
+
+from edgebench import zoo
+from edgebench.errors import CheckpointError, UserInputError, WeightsUnavailableError
+from edgebench.zoo.weights import build_model, resolve, sha256_file
+
+
+@pytest.fixture
+def resnet18_state():
+    torch.manual_seed(1)
+    return torchvision.models.resnet18(num_classes=10).state_dict()
+
+
+def test_random_weights_are_seeded_and_reproducible():
+    entry = zoo.get("resnet18")
+    w = resolve(entry, "random")
+    a, b = build_model(entry, w, 224), build_model(entry, w, 224)
+    assert w.identity == "random:seed=0"
+    assert torch.equal(a.fc.weight, b.fc.weight)
+
+
+def test_packaged_imagenet_weights_load_offline():
+    entry = zoo.get("efficientnet_lite0")
+    w = resolve(entry, "imagenet")
+    assert w.kind == "imagenet" and w.path.is_file() and w.sha256 == sha256_file(w.path)
+    model = build_model(entry, w, 224)
+    assert model.state_dict()[entry.head].shape == (1000, 1280)
+
+
+def test_missing_torchvision_weights_offline_name_the_cache_and_alternatives(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    # a closed local port stands in for "offline", also on machines that are online
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    with pytest.raises(WeightsUnavailableError) as e:
+        resolve(zoo.get("resnet50"), "imagenet")
+    msg = str(e.value)
+    assert "resnet50-11ad3fa6.pth" in msg and "--weights random" in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize("suffix", [".pt", ".pth", ".safetensors"])
+def test_checkpoint_takes_its_class_count_from_the_head(tmp_path, resnet18_state, suffix):
+    path = tmp_path / f"ckpt{suffix}"
+    if suffix == ".safetensors":
+        save_file(resnet18_state, str(path))
+    else:
+        torch.save({"state_dict": {f"module.{k}": v for k, v in resnet18_state.items()}}, path)
+    entry = zoo.get("resnet18")
+    model = build_model(entry, resolve(entry, str(path)), 224)
+    assert model.fc.out_features == 10
+    assert torch.equal(model.fc.weight, resnet18_state["fc.weight"])
+
+
+def test_checkpoint_of_another_architecture_does_not_fit(tmp_path, resnet18_state):
+    path = tmp_path / "r18.pt"
+    torch.save(resnet18_state, path)
+    entry = zoo.get("resnet50")
+    with pytest.raises(CheckpointError, match="does not fit resnet50.*shape mismatches"):
+        build_model(entry, resolve(entry, str(path)), 224)
+
+
+def test_checkpoint_without_the_head_is_refused(tmp_path, resnet18_state):
+    path = tmp_path / "r18.pt"
+    torch.save(resnet18_state, path)
+    entry = zoo.get("efficientnet_b0")
+    with pytest.raises(CheckpointError, match="classifier.1.weight"):
+        build_model(entry, resolve(entry, str(path)), 224)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a checkpoint at all" * 100])
+def test_corrupt_checkpoint(tmp_path, content):
+    path = tmp_path / "bad.pth"
+    path.write_bytes(content)
+    entry = zoo.get("resnet18")
+    with pytest.raises(CheckpointError, match="cannot read checkpoint"):
+        build_model(entry, resolve(entry, str(path)), 224)
+
+
+def test_truncated_checkpoint(tmp_path, resnet18_state):
+    path = tmp_path / "cut.pt"
+    torch.save(resnet18_state, path)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    entry = zoo.get("resnet18")
+    with pytest.raises(CheckpointError, match="cannot read checkpoint"):
+        build_model(entry, resolve(entry, str(path)), 224)
+
+
+def test_pickled_module_is_refused_by_weights_only(tmp_path):
+    path = tmp_path / "module.pt"
+    torch.save(torchvision.models.resnet18(), path)
+    entry = zoo.get("resnet18")
+    with pytest.raises(CheckpointError, match="cannot read checkpoint"):
+        build_model(entry, resolve(entry, str(path)), 224)
+
+
+def test_quantised_checkpoint_is_refused(tmp_path, resnet18_state):
+    state = dict(resnet18_state)
+    state["fc.weight"] = torch.quantize_per_tensor(state["fc.weight"], 0.1, 0, torch.qint8)
+    path = tmp_path / "q.pt"
+    torch.save(state, path)
+    entry = zoo.get("resnet18")
+    with pytest.raises(CheckpointError, match="already quantised"):
+        build_model(entry, resolve(entry, str(path)), 224)
+
+
+@pytest.mark.parametrize("choice,match", [("missing.pt", "does not exist"),
+                                          ("weights.bin", "neither imagenet")])
+def test_bad_weights_choices(tmp_path, choice, match):
+    with pytest.raises(UserInputError, match=match):
+        resolve(zoo.get("resnet18"), str(tmp_path / choice))
