@@ -75,15 +75,15 @@ def read(folder: Path) -> Artifact | None:
 
 
 def find_cached(folder: Path, key: str) -> Artifact | None:
-    """A reusable artifact with this cache key whose model file is intact."""
+    """A reusable artifact with this cache key whose model files are intact."""
     art = read(folder)
     if art is None or art.manifest.get("cache_key") != key or art.status not in REUSABLE_STATUSES:
         return None
-    file = art.manifest["file"]
     try:
-        if art.model_file.stat().st_size != file["size_bytes"]:
-            return None
-    except OSError:
+        for part in art.manifest["files"]:
+            if (folder / part["name"]).stat().st_size != part["size_bytes"]:
+                return None
+    except (OSError, KeyError):
         return None
     return art
 
@@ -125,10 +125,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def describe_file(path: Path) -> dict:
+def describe_files(folder: Path) -> dict:
+    """Manifest entries for every model file in a staged folder (main file first)."""
     from .zoo.weights import sha256_file
 
-    return {"name": path.name, "size_bytes": path.stat().st_size, "sha256": sha256_file(path)}
+    parts = [{"name": p.name, "size_bytes": p.stat().st_size, "sha256": sha256_file(p)}
+             for p in sorted(folder.iterdir(), key=lambda p: p.suffix == ".bin") if p.is_file()]
+    return {"file": parts[0], "files": parts, "size_bytes": sum(p["size_bytes"] for p in parts)}
 
 
 @contextmanager

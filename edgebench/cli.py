@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, errors, formats, zoo
+from . import __version__, errors, formats, harness, zoo
 
 # Most specific first: the first matching class decides the exit code.
 EXIT_CODES: tuple[tuple[type[errors.EdgebenchError], int], ...] = (
@@ -19,6 +19,7 @@ EXIT_CODES: tuple[tuple[type[errors.EdgebenchError], int], ...] = (
     (errors.WeightsUnavailableError, 6),
     (errors.OutputError, 7),
     (errors.ExportError, 8),
+    (errors.CellsFailedError, 9),
     (errors.EdgebenchError, 1),
 )
 EXIT_INTERRUPTED = 130
@@ -177,7 +178,8 @@ def _split_formats(ctx, param, value: str) -> tuple[str, ...]:
 
 @cli.command()
 @click.argument("model")
-@click.option("--formats", "formats_", default="onnx", show_default=True, callback=_split_formats,
+@click.option("--formats", "formats_", default=",".join(formats.FORMATS), show_default=True,
+              callback=_split_formats,
               help=f"Comma-separated formats ({', '.join(formats.FORMATS)}).")
 @click.option("--weights", default="imagenet", show_default=True,
               help="imagenet | random | PATH to a .pt/.pth/.safetensors state_dict.")
@@ -240,7 +242,7 @@ def _print_export_table(model: str, results) -> None:
         if r.artifact:
             m = r.artifact.manifest
             v = m["validation"]
-            row += [f"{m['file']['size_bytes'] / 1e6:.2f}", f"{v['max_abs_diff']:.2e}",
+            row += [f"{m['size_bytes'] / 1e6:.2f}", f"{v['max_abs_diff']:.2e}",
                     f"{v['min_cosine']:.6f}", f"{v['top1_agreement']:.0%}",
                     f"{m['export_seconds']:.1f}", "hit" if r.cached else "new"]
         else:
@@ -251,6 +253,108 @@ def _print_export_table(model: str, results) -> None:
     for r in results:
         where = r.artifact.path if r.artifact else r.reason
         console.print(f"{r.capability.key}: {where}", highlight=False)
+
+
+@cli.command()
+@click.argument("artifacts", nargs=-1, required=True)
+@click.option("--runtime", type=click.Choice(list(formats.RUNTIMES)), default=None,
+              help="Runtime to use [default: every runtime that loads the format].")
+@click.option("--device", default="cpu", show_default=True,
+              help="cpu | gpu | a runtime's own device name (OpenVINO NPU, onnxruntime tensorrt).")
+@click.option("--threads", type=int, default=None, help="Inference threads [default: the runtime's].")
+@click.option("--batch", type=int, default=1, show_default=True, help="Batch size.")
+@click.option("--warmup", "warmup_runs", type=int, default=harness.DEFAULT_WARMUP_RUNS,
+              show_default=True, help="Untimed runs before timing.")
+@click.option("--min-runs", type=int, default=harness.DEFAULT_MIN_RUNS, show_default=True,
+              help="Timed runs at least (and --min-seconds at least).")
+@click.option("--min-seconds", type=float, default=harness.DEFAULT_MIN_SECONDS, show_default=True,
+              help="Timed seconds at least (and --min-runs at least).")
+@click.option("--max-seconds", type=float, default=harness.DEFAULT_MAX_SECONDS, show_default=True,
+              help="Stop timing after this long even if --min-runs is not met.")
+@click.option("--timeout", "timeout_s", type=float, default=600.0, show_default=True,
+              help="Kill a cell's agent after this many seconds.")
+@click.option("--hint", type=click.Choice(["latency", "throughput"]), default="latency",
+              show_default=True, help="OpenVINO performance hint.")
+@click.option("--xnnpack/--no-xnnpack", default=True, show_default=True, help="TFLite XNNPACK delegate.")
+@click.option("--precision", type=click.Choice(["fp32", "fp16"]), default="fp32", show_default=True,
+              help="torch backend precision (other runtimes run the artifact's own).")
+@click.option("--cuda-graphs/--no-cuda-graphs", default=True, show_default=True,
+              help="torch on CUDA: capture once, replay.")
+@click.option("--channels-last/--no-channels-last", default=True, show_default=True,
+              help="torch: channels-last memory format.")
+@click.option("--weights", default="random", show_default=True,
+              help="Weights for zoo:MODEL references (imagenet | random | PATH).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min_seconds,
+          max_seconds, timeout_s, hint, xnnpack, precision, cuda_graphs, channels_last, weights,
+          as_json):
+    """Measure latency of ARTIFACTS (folders, model files or zoo:MODEL), one process per cell.
+
+    After the warm-up, each cell runs until both --min-runs and --min-seconds are met,
+    then reports p50/p90/p99/mean/std/min/max, load and first-inference time, peak RSS,
+    throughput, its settings and the device fingerprint. Exit 9 if any cell failed.
+
+    \b
+    Example:
+      edgebench bench artifacts/resnet50/onnx-fp32 artifacts/resnet50/openvino-fp32 --threads 2
+      edgebench bench zoo:resnet50 --runtime torch --device gpu --precision fp16 --batch 64
+    """
+    from .bench import BenchRequest, run
+    from .runtimes import RuntimeSettings
+    from .targets.local import LocalTarget
+
+    request = BenchRequest(
+        artifacts=tuple(artifacts), runtime=runtime, timeout_s=timeout_s, weights=weights,
+        settings=RuntimeSettings(device=device, threads=threads, batch=batch, hint=hint,
+                                 xnnpack=xnnpack, precision=precision, channels_last=channels_last,
+                                 cuda_graphs=cuda_graphs),
+        harness=harness.HarnessSettings(warmup_runs=warmup_runs, min_runs=min_runs,
+                                        min_seconds=min_seconds, max_seconds=max_seconds))
+    request.check()
+    with _progress(len(artifacts) * 2, "bench") as step:
+        rows = run(request, LocalTarget(), step)
+    if as_json:
+        _print_json(rows)
+    else:
+        _print_bench_table(rows)
+    bad = [r for r in rows if r["status"] not in ("ok", "unsupported")]
+    if bad:
+        raise errors.CellsFailedError(
+            f"{len(bad)} of {len(rows)} cells failed; first: {bad[0]['label']} in "
+            f"{bad[0]['runtime']}: {bad[0]['status']}: {bad[0]['reason']}")
+
+
+def _print_bench_table(rows) -> None:
+    from rich.table import Table
+
+    table = Table(title="edgebench bench (ms unless stated)")
+    for col in ("artifact", "runtime", "thr", "batch", "status", "p50", "p90", "p99", "mean", "std",
+                "load", "first", "RSS MB", "img/s", "size MB"):
+        table.add_column(col, justify="left" if col in ("artifact", "runtime", "status") else "right")
+    for r in rows:
+        lat = r.get("latency") or {}
+        s = r.get("settings") or {}
+
+        def f(value, fmt="{:.2f}"):
+            return fmt.format(value) if isinstance(value, (int, float)) else "-"
+
+        table.add_row(r["label"], r["runtime"], str(s.get("threads") or "def"), str(s.get("batch", "")),
+                      r["status"], f(lat.get("p50_ms")), f(lat.get("p90_ms")), f(lat.get("p99_ms")),
+                      f(lat.get("mean_ms")), f(lat.get("std_ms")), f(r.get("load_ms"), "{:.0f}"),
+                      f(r.get("first_inference_ms")), f(r.get("peak_rss_mb"), "{:.0f}"),
+                      f(r.get("throughput_ips"), "{:.1f}"),
+                      f(r["size_bytes"] / 1e6 if r.get("size_bytes") else None))
+    console = _console()
+    console.print(table)
+    fp = next((r["fingerprint"] for r in rows if r.get("fingerprint")), None)
+    if fp:
+        console.print(f"device: {fp['cpu_model']} | {fp['arch']} {fp['bits']}-bit | {fp['cores']} cores"
+                      f" | ISA {' '.join(fp['isa_flags']) or '-'} | governor {fp['governor'] or '-'}",
+                      highlight=False)
+    for r in rows:
+        if r["status"] != "ok":
+            console.print(f"{r['label']} ({r['runtime']}): {r['status']}: {r['reason']}",
+                          highlight=False, markup=False)
 
 
 class _NoProgress:

@@ -50,6 +50,10 @@ class ValidationDegradedError(EdgebenchError):
     """An artifact works but is below its precision's tolerance."""
 
 
+class CellsFailedError(EdgebenchError):
+    """Some cells of a benchmark did not produce a measurement (the others did)."""
+
+
 def require(module: str, extra: str):
     """Import ``module`` lazily or raise a one-line error naming the extra to install."""
     import importlib

@@ -43,20 +43,19 @@ class PrecisionSpec:
 class FormatSpec:
     name: str
     file_name: str
+    suffixes: tuple[str, ...]  # how a bare model file is recognised
     description: str
 
 
 @dataclass(frozen=True)
 class RuntimeSpec:
     name: str
-    module: str  # edgebench backend module: load() and run() only
-    distribution: str  # what pip installs
+    module: str  # edgebench backend module: load() and run() only; imports its runtime lazily
+    formats: tuple[str, ...]  # formats it loads; empty: it takes a zoo model (torch) or nothing
     extra: str  # the edgebench extra that brings it
+    devices: str  # what --device accepts, for help texts
 
     def load_backend(self):
-        from .errors import require
-
-        require(self.distribution.replace("-", "_"), self.extra)
         return importlib.import_module(self.module)
 
 
@@ -111,18 +110,46 @@ PRECISIONS: dict[str, PrecisionSpec] = {
 
 FORMATS: dict[str, FormatSpec] = {
     f.name: f
-    for f in (FormatSpec("onnx", "model.onnx", "ONNX graph (torch.onnx, TorchScript exporter)"),)
+    for f in (
+        FormatSpec("onnx", "model.onnx", (".onnx",), "ONNX graph (torch.onnx, TorchScript exporter)"),
+        FormatSpec("openvino", "model.xml", (".xml",), "OpenVINO IR: model.xml + model.bin"),
+        FormatSpec("tflite", "model.tflite", (".tflite",), "TFLite flatbuffer (litert-torch)"),
+    )
 }
 
 RUNTIMES: dict[str, RuntimeSpec] = {
     r.name: r
-    for r in (RuntimeSpec("onnxruntime", "edgebench.runtimes.onnxruntime", "onnxruntime", "export"),)
+    for r in (
+        RuntimeSpec("onnxruntime", "edgebench.runtimes.onnxruntime", ("onnx",), "export",
+                    "cpu, gpu/cuda, tensorrt, openvino (execution providers)"),
+        RuntimeSpec("openvino", "edgebench.runtimes.openvino", ("openvino", "onnx"), "openvino",
+                    "cpu, gpu, npu or any OpenVINO device name"),
+        RuntimeSpec("tflite", "edgebench.runtimes.tflite", ("tflite",), "tflite", "cpu"),
+        RuntimeSpec("torch", "edgebench.runtimes.torch", (), "export", "cpu, gpu/cuda[:N]"),
+        RuntimeSpec("null", "edgebench.runtimes.null", (), "export",
+                    "any (does nothing: measures the harness itself)"),
+    )
 }
 
 CAPABILITIES: tuple[Capability, ...] = (
     Capability("onnx", "fp32", "torch.onnx (dynamo=False)", "edgebench.export.onnx:export_fp32",
                ("onnxruntime",), ("torch", "onnx", "onnxruntime")),
+    Capability("openvino", "fp32", "openvino.convert_model", "edgebench.export.openvino:export_fp32",
+               ("openvino",), ("torch", "openvino"), extra="openvino"),
+    Capability("tflite", "fp32", "litert-torch", "edgebench.export.tflite:export_fp32",
+               ("tflite",), ("torch", "litert-torch", "ai-edge-litert"), extra="tflite"),
 )
+
+
+def runtimes_for(fmt: str) -> list[str]:
+    """Runtimes that can load a format, in table order."""
+    return [r.name for r in RUNTIMES.values() if fmt in r.formats]
+
+
+def format_of(path) -> str | None:
+    """The format a bare model file's suffix names, or None."""
+    suffix = str(path).lower().rsplit(".", 1)[-1]
+    return next((f.name for f in FORMATS.values() if f".{suffix}" in f.suffixes), None)
 
 
 def supported() -> list[str]:

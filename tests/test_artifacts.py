@@ -8,7 +8,8 @@ from edgebench.errors import OutputError
 
 
 def _manifest(key="k", outcome="ok", size=3):
-    return {"cache_key": key, "file": {"name": "model.onnx", "size_bytes": size, "sha256": "x"},
+    part = {"name": "model.onnx", "size_bytes": size, "sha256": "x"}
+    return {"cache_key": key, "file": part, "files": [part], "size_bytes": size,
             "validation": {"outcome": outcome}}
 
 

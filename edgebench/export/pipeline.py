@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import artifacts, formats, zoo
 from ..errors import ExportError, UserInputError
+from ..runtimes import ModelRef, RuntimeSettings, infer
 from ..zoo import weights as zoo_weights
 from .options import ExportOptions
 from .validate import ValidationResult, compare
@@ -24,7 +25,7 @@ class ExportRequest:
     """Everything ``edgebench export`` was asked to do."""
 
     model: str
-    formats: tuple[str, ...] = ("onnx",)
+    formats: tuple[str, ...] = tuple(formats.FORMATS)
     precisions: tuple[str, ...] = ("fp32",)
     weights: str = "imagenet"
     resolution: int | None = None
@@ -50,7 +51,7 @@ class ExportResult:
              "path": str(self.artifact.path) if self.artifact else None}
         if self.artifact:
             m = self.artifact.manifest
-            d.update(size_bytes=m["file"]["size_bytes"], export_seconds=m["export_seconds"],
+            d.update(size_bytes=m["size_bytes"], export_seconds=m["export_seconds"],
                      validation=m["validation"])
         return d
 
@@ -115,11 +116,15 @@ def _torch_outputs(model, x: np.ndarray) -> np.ndarray:
     return np.concatenate(chunks)
 
 
-def _run_artifact(cap: formats.Capability, path: Path, x: np.ndarray, dynamic: bool) -> np.ndarray:
-    session = cap.validation_runtime.load_backend().load(path)
-    if dynamic:
-        return session.run(x)
-    return np.concatenate([session.run(x[i:i + 1]) for i in range(len(x))])
+def _run_artifact(cap: formats.Capability, path: Path, info, x: np.ndarray) -> np.ndarray:
+    """The artifact's outputs on ``x`` in its validation runtime (batched when it can)."""
+    ref = ModelRef(path=str(path), format=cap.format, precision=cap.precision,
+                   input_name=info.input_name, input_shape=info.input_shape)
+    backend = cap.validation_runtime.load_backend()
+    if info.input_shape[0] == "batch":
+        return infer(backend.load(ref, RuntimeSettings(batch=len(x))), x)
+    session = backend.load(ref, RuntimeSettings(batch=1))
+    return np.concatenate([infer(session, x[i:i + 1]) for i in range(len(x))])
 
 
 def _export_one(cap, key, exporter, model, entry, weights, options, preprocess, x, reference,
@@ -136,7 +141,7 @@ def _export_one(cap, key, exporter, model, entry, weights, options, preprocess, 
         export_seconds = time.perf_counter() - started
         progress(f"validating {cap.format} {cap.precision} in {cap.runtimes[0]}")
         try:
-            outputs = _run_artifact(cap, stage / cap.file_name, x, options.dynamic_batch)
+            outputs = _run_artifact(cap, stage / cap.file_name, info, x)
             validation = compare(reference, outputs, cap.tolerance, inputs)
         except Exception as e:  # any runtime error means the artifact does not run
             first = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
@@ -158,7 +163,7 @@ def _export_one(cap, key, exporter, model, entry, weights, options, preprocess, 
             "output": {"name": info.output_name, "shape": [info.input_shape[0], int(reference.shape[1])],
                        "dtype": "float32"},
             "preprocess": preprocess.to_dict(),
-            "file": artifacts.describe_file(stage / cap.file_name),
+            **artifacts.describe_files(stage),
             "tools": artifacts.tool_versions(tuple(dict.fromkeys(cap.tools + entry.requires))),
             "export_seconds": round(export_seconds, 3),
             "validation": validation.to_dict(),

@@ -1,37 +1,63 @@
-"""onnxruntime backend: load a .onnx file, run a batch."""
+"""onnxruntime backend: CPU, CUDA, TensorRT and OpenVINO execution providers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import require
+from . import LoadError, ModelRef, RuntimeSettings, first_line
 
-
-@dataclass(frozen=True)
-class Settings:
-    threads: int = 0  # 0: onnxruntime's default
-    providers: tuple[str, ...] = ("CPUExecutionProvider",)
+# --device value -> the provider chain to ask for (CPU last as onnxruntime's fallback)
+PROVIDERS = {
+    "cpu": ("CPUExecutionProvider",),
+    "gpu": ("CUDAExecutionProvider", "CPUExecutionProvider"),
+    "cuda": ("CUDAExecutionProvider", "CPUExecutionProvider"),
+    "tensorrt": ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"),
+    "openvino": ("OpenVINOExecutionProvider", "CPUExecutionProvider"),
+}
 
 
 class Session:
-    """A loaded model; ``run`` takes and returns numpy arrays."""
-
-    def __init__(self, path: Path, settings: Settings = Settings()):
+    def __init__(self, path: Path, settings: RuntimeSettings):
         ort = require("onnxruntime", "export")
+        wanted = PROVIDERS.get(settings.device.lower())
+        if wanted is None:
+            raise LoadError(f"onnxruntime has no device {settings.device!r}: choose from "
+                            f"{', '.join(PROVIDERS)}")
+        available = ort.get_available_providers()
+        if wanted[0] not in available:
+            raise LoadError(f"{wanted[0]} is not in this onnxruntime build (it has "
+                            f"{', '.join(available)}): install onnxruntime-gpu or "
+                            "onnxruntime-openvino")
         options = ort.SessionOptions()
         if settings.threads:
             options.intra_op_num_threads = settings.threads
             options.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(str(path), options, providers=list(settings.providers))
-        self.input_name = self._session.get_inputs()[0].name
-        self.output_name = self._session.get_outputs()[0].name
+        try:
+            self._session = ort.InferenceSession(str(path), options, providers=list(wanted))
+        except Exception as e:  # onnxruntime raises its own pybind types
+            raise LoadError(f"onnxruntime could not load {Path(path).name}: {first_line(e)}") from e
+        inp, out = self._session.get_inputs()[0], self._session.get_outputs()[0]
+        self.input_name, self.output_name = inp.name, out.name
+        self.settings_used = {
+            "runtime": "onnxruntime",
+            "providers": self._session.get_providers(),
+            "intra_op_threads": settings.threads or "default",
+            "graph_optimization": "all",
+        }
 
-    def run(self, x: np.ndarray) -> np.ndarray:
-        return self._session.run([self.output_name], {self.input_name: x})[0]
+    def prepare(self, x: np.ndarray) -> dict:
+        return {self.input_name: x}
+
+    def run(self, feed: dict) -> np.ndarray:
+        return self._session.run([self.output_name], feed)[0]
+
+    def to_numpy(self, output: np.ndarray) -> np.ndarray:
+        return output
 
 
-def load(path: Path, settings: Settings = Settings()) -> Session:
-    return Session(path, settings)
+def load(ref: ModelRef | Path, settings: RuntimeSettings = RuntimeSettings()) -> Session:
+    path = ref.path if isinstance(ref, ModelRef) else ref
+    return Session(Path(path), settings)

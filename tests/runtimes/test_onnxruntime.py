@@ -7,6 +7,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from edgebench import formats
+from edgebench.runtimes import RuntimeSettings, infer
 from edgebench.runtimes import onnxruntime as backend
 
 
@@ -29,10 +30,10 @@ def scale_model(tmp_path):
 
 @pytest.mark.parametrize("threads", [0, 1, 2])
 def test_load_and_run(scale_model, threads):
-    session = backend.load(scale_model, backend.Settings(threads=threads))
+    session = backend.load(scale_model, RuntimeSettings(threads=threads))
     x = np.arange(8, dtype=np.float32).reshape(2, 4)
     assert session.input_name == "x" and session.output_name == "y"
-    np.testing.assert_array_equal(session.run(x), x * 2 + 1)
+    np.testing.assert_array_equal(infer(session, x), x * 2 + 1)
 
 
 @pytest.mark.parametrize("spec", formats.RUNTIMES.values(), ids=lambda s: s.name)

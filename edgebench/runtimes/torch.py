@@ -1,0 +1,98 @@
+"""PyTorch eager, the reference baseline: CPU, or CUDA with FP16, channels-last and CUDA graphs.
+
+Batch-1 eager inference on a big GPU is bound by kernel launches; a CUDA graph,
+captured once after warm-up and replayed, removes the launch gaps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import require
+from . import LoadError, ModelRef, RuntimeSettings, first_line
+
+WARMUP_BEFORE_CAPTURE = 3
+
+
+class Session:
+    def __init__(self, ref: ModelRef, settings: RuntimeSettings):
+        torch = require("torch", "export")
+        from .. import zoo
+        from ..zoo import weights as zoo_weights
+
+        self._torch = torch
+        if settings.threads:
+            torch.set_num_threads(settings.threads)
+        device = {"cpu": "cpu", "gpu": "cuda"}.get(settings.device.lower(), settings.device.lower())
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise LoadError("torch sees no CUDA device here: run on a machine with an NVIDIA GPU "
+                            "or use --device cpu")
+        precision = settings.precision or "fp32"
+        if precision not in ("fp32", "fp16"):
+            raise LoadError(f"the torch backend runs fp32 or fp16, not {precision!r}")
+        entry = zoo.get(ref.zoo_model)
+        resolution = ref.resolution or entry.resolution
+        try:
+            model = zoo_weights.build_model(entry, zoo_weights.resolve(entry, ref.weights), resolution)
+        except Exception as e:
+            raise LoadError(f"could not build {entry.name}: {first_line(e)}") from e
+        self._dtype = torch.float16 if precision == "fp16" else torch.float32
+        self._memory_format = torch.channels_last if settings.channels_last else torch.contiguous_format
+        self._device = torch.device(device)
+        self._model = model.to(self._device, self._dtype, memory_format=self._memory_format)
+        self._cuda = self._device.type == "cuda"
+        self._graphs = self._cuda and settings.cuda_graphs
+        if self._cuda:
+            torch.backends.cudnn.benchmark = True
+        self._graph = None
+        self.settings_used = {
+            "runtime": "torch",
+            "device": str(self._device) + (f" ({torch.cuda.get_device_name(self._device)})"
+                                           if self._cuda else ""),
+            "precision": precision,
+            "channels_last": settings.channels_last,
+            "cuda_graphs": self._graphs,
+            "threads": torch.get_num_threads(),
+        }
+
+    def prepare(self, x: np.ndarray):
+        torch = self._torch
+        tensor = torch.from_numpy(x).to(self._device, self._dtype).contiguous(
+            memory_format=self._memory_format)
+        if not self._graphs:
+            return tensor
+        # Capture once: warm up on a side stream (cuDNN picks its kernels), then record.
+        self._static_in = tensor
+        stream = torch.cuda.Stream()
+        stream.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(stream), torch.inference_mode():
+            for _ in range(WARMUP_BEFORE_CAPTURE):
+                self._model(self._static_in)
+        torch.cuda.current_stream().wait_stream(stream)
+        self._graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self._graph), torch.inference_mode():
+            self._static_out = self._model(self._static_in)
+        torch.cuda.synchronize()
+        return tensor
+
+    def run(self, tensor):
+        torch = self._torch
+        if self._graph is not None:
+            self._graph.replay()
+            torch.cuda.synchronize()
+            return self._static_out
+        with torch.inference_mode():
+            out = self._model(tensor)
+        if self._cuda:
+            torch.cuda.synchronize()
+        return out
+
+    def to_numpy(self, output) -> np.ndarray:
+        return output.float().cpu().numpy()
+
+
+def load(ref: ModelRef, settings: RuntimeSettings = RuntimeSettings()) -> Session:
+    if not ref.zoo_model:
+        raise LoadError("the torch backend rebuilds a zoo model: give an artifact folder "
+                        "(its manifest names the model) or zoo:MODEL")
+    return Session(ref, settings)
