@@ -11,7 +11,7 @@ TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 # pip's find-links notices ("... is ignored") are noise on these machines.
 QUIET := grep -v 'is ignored: it is neither a file nor a directory' || true
 
-.PHONY: setup demo test bench-export clean
+.PHONY: setup demo test bench-export bench-fidelity clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +24,16 @@ demo: setup
 	$(EB) list
 	$(EB) export efficientnet_lite0 --weights imagenet --out artifacts
 	$(EB) export resnet18 --weights random --out artifacts
-	$(EB) info efficientnet_lite0
+	$(EB) bench artifacts/efficientnet_lite0/* zoo:efficientnet_lite0 --threads 2
 
 test: setup
 	$(PY) -m pytest -q
 
 bench-export: setup
 	$(PY) benchmarks/export_zoo.py
+
+bench-fidelity: setup
+	$(PY) benchmarks/fidelity.py
 
 clean:
 	rm -rf artifacts .pytest_cache

@@ -31,3 +31,14 @@ def run_subprocess():
         return proc.returncode, proc.stdout, proc.stderr
 
     return run
+
+
+@pytest.fixture(scope="session")
+def small_artifacts(tmp_path_factory):
+    """A 64-px ResNet-18 exported once to every format: {format: artifact folder}."""
+    from edgebench.export import ExportRequest, run
+
+    out = tmp_path_factory.mktemp("artifacts")
+    results = run(ExportRequest(model="resnet18", weights="random", resolution=64, out_dir=out))
+    assert all(r.status == "ok" for r in results), [r.reason for r in results]
+    return {r.capability.format: r.artifact.path for r in results}

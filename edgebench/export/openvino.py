@@ -21,8 +21,9 @@ def _convert(model, sample, options: ExportOptions):
         raise ExportError(f"openvino.convert_model failed: {first_line(e)}") from e
     converted.inputs[0].get_tensor().set_names({INPUT_NAME})
     converted.outputs[0].get_tensor().set_names({OUTPUT_NAME})
-    if options.dynamic_batch:
-        converted.reshape({converted.inputs[0]: [-1, 3, options.resolution, options.resolution]})
+    # convert_model leaves every dimension dynamic; pin what the export promises
+    batch = -1 if options.dynamic_batch else 1
+    converted.reshape({converted.inputs[0]: [batch, 3, options.resolution, options.resolution]})
     return ov, converted
 
 

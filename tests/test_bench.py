@@ -1,0 +1,87 @@
+"""``edgebench bench`` end to end: every runtime, bad inputs, failing cells beside good ones."""
+
+import json
+import shutil
+
+import pytest
+
+from tests.helpers import assert_one_line_error
+
+QUICK = ["--warmup", "1", "--min-runs", "3", "--min-seconds", "0"]
+
+
+def test_every_runtime_that_loads_each_format(run_cli, small_artifacts):
+    args = [small_artifacts[f] for f in ("onnx", "openvino", "tflite")]
+    code, out, err = run_cli("bench", *args, "--threads", "2", "--json", *QUICK)
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [(r["format"], r["runtime"]) for r in rows] == [
+        ("onnx", "onnxruntime"), ("onnx", "openvino"), ("openvino", "openvino"), ("tflite", "tflite")]
+    for r in rows:
+        assert r["status"] == "ok" and r["settings"]["threads"] == 2 and r["size_bytes"] > 0
+        assert r["model"] == "resnet18" and r["precision"] == "fp32"
+        assert {"p50_ms", "p90_ms", "p99_ms", "mean_ms", "std_ms", "min_ms", "max_ms"} <= set(r["latency"])
+
+
+def test_console_table(run_cli, small_artifacts):
+    code, out, _ = run_cli("bench", small_artifacts["onnx"], "--runtime", "onnxruntime", *QUICK)
+    assert code == 0 and "onnxruntime" in out and "p50" in out and "device:" in out
+
+
+def test_a_broken_cell_does_not_stop_the_others(run_cli, small_artifacts, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(small_artifacts["onnx"], broken)
+    (broken / "model.onnx").write_bytes(b"not onnx")
+    code, out, err = run_cli("bench", broken, small_artifacts["onnx"], "--runtime", "onnxruntime",
+                             "--json", *QUICK)
+    assert_one_line_error(code, err, "1 of 2 cells failed", "load_failed", expected_code=9)
+    rows = json.loads(out)
+    assert [r["status"] for r in rows] == ["load_failed", "ok"]
+
+
+def test_runtime_that_cannot_load_the_format_is_unsupported_not_an_error(run_cli, small_artifacts):
+    code, out, _ = run_cli("bench", small_artifacts["onnx"], "--runtime", "tflite", "--json", *QUICK)
+    assert code == 0
+    (row,) = json.loads(out)
+    assert row["status"] == "unsupported" and "tflite does not load onnx" in row["reason"]
+
+
+def test_torch_reference_from_an_artifact_manifest(run_cli, small_artifacts):
+    code, out, err = run_cli("bench", small_artifacts["onnx"], "--runtime", "torch", "--threads", "1",
+                             "--json", *QUICK)
+    assert code == 0, err
+    (row,) = json.loads(out)
+    assert row["status"] == "ok" and row["input"]["shape"] == [1, 3, 64, 64]
+
+
+def test_static_batch_model_with_batch_4(run_cli, small_artifacts):
+    code, out, err = run_cli("bench", small_artifacts["onnx"], "--runtime", "onnxruntime",
+                             "--batch", "4", "--json", *QUICK)
+    assert code == 9 and json.loads(out)[0]["status"] == "run_failed"
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--threads", "0"], "--threads must be at least 1"),
+    (["--batch", "0"], "--batch must be at least 1"),
+    (["--timeout", "0"], "--timeout must be positive"),
+])
+def test_bad_settings(run_cli, small_artifacts, args, needle):
+    code, _, err = run_cli("bench", small_artifacts["onnx"], *args)
+    assert_one_line_error(code, err, needle, expected_code=2)
+
+
+def test_bad_artifacts(run_cli, tmp_path):
+    code, _, err = run_cli("bench", tmp_path / "nope")
+    assert_one_line_error(code, err, "does not exist", expected_code=2)
+    (tmp_path / "weights.bin").write_bytes(b"x")
+    code, _, err = run_cli("bench", tmp_path / "weights.bin")
+    assert_one_line_error(code, err, "unknown model file type", expected_code=2)
+    code, _, err = run_cli("bench", "zoo:resnet5")
+    assert_one_line_error(code, err, "resnet50", expected_code=2)
+
+
+def test_timeout_cell_as_subprocess(run_subprocess, small_artifacts):
+    code, out, err = run_subprocess("bench", small_artifacts["onnx"], "--runtime", "onnxruntime",
+                                    "--min-seconds", "60", "--timeout", "3", "--json")
+    assert_one_line_error(code, err, "timeout", expected_code=9)
+    assert json.loads(out)[0]["status"] == "timeout"

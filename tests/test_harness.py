@@ -1,0 +1,46 @@
+import time
+
+import numpy as np
+import pytest
+
+from edgebench.harness import HarnessSettings, LatencyStats, measure
+from edgebench.runtimes import RuntimeSettings, null
+
+
+def test_stops_only_when_both_min_runs_and_min_seconds_are_met():
+    calls = []
+    stats, _ = measure(lambda: calls.append(1), HarnessSettings(warmup_runs=7, min_runs=50,
+                                                                min_seconds=0.2))
+    assert stats.runs >= 50 and stats.measured_s >= 0.2
+    assert len(calls) == stats.runs + 7  # warm-up runs are not timed
+    assert stats.stopped_by == "min_runs_and_min_seconds"
+
+
+def test_min_runs_dominates_for_a_slow_model():
+    stats, _ = measure(lambda: time.sleep(0.01), HarnessSettings(warmup_runs=0, min_runs=12,
+                                                                  min_seconds=0.0))
+    assert stats.runs == 12 and stats.p50_ms >= 10
+
+
+def test_max_seconds_cuts_a_run_that_would_take_too_long():
+    stats, _ = measure(lambda: time.sleep(0.02), HarnessSettings(warmup_runs=0, min_runs=10_000,
+                                                                  min_seconds=0, max_seconds=0.2))
+    assert stats.stopped_by == "max_seconds" and stats.runs < 100
+
+
+def test_statistics_match_numpy():
+    samples_ns = np.arange(1, 101) * 1_000_000  # 1..100 ms
+    s = LatencyStats.from_samples(samples_ns, 5.05, "min_runs_and_min_seconds")
+    assert s.p50_ms == pytest.approx(50.5) and s.p90_ms == pytest.approx(90.1)
+    assert s.p99_ms == pytest.approx(99.01) and s.mean_ms == pytest.approx(50.5)
+    assert s.min_ms == 1 and s.max_ms == 100 and s.std_ms == pytest.approx(np.std(np.arange(1, 101)))
+
+
+def test_returns_the_last_output_and_times_one_call():
+    session = null.load(None, RuntimeSettings())
+    x = np.ones(3)
+    stats, out = measure(lambda: session.run(x), HarnessSettings(warmup_runs=1, min_runs=1000,
+                                                                 min_seconds=0))
+    assert out is x
+    assert stats.min_ms <= stats.p50_ms <= stats.p90_ms <= stats.p99_ms <= stats.max_ms
+    assert stats.p50_ms < 1.0  # a no-op call: the harness adds almost nothing
