@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         weights = "imagenet" if entry.imagenet and entry.imagenet.locate() else "random"
         started = time.perf_counter()
         try:
-            (result,) = run(ExportRequest(model=name, formats=("onnx",), weights=weights, out_dir=out, force=True))
+            (result,) = run(ExportRequest(model=name, formats=("onnx",), weights=weights, out_dir=out,
+                                         validate_samples=32, force=True))
         except Exception as e:  # a failing row never stops the table
             print(f"{name:20s} error: {e}", flush=True)
             bad += 1

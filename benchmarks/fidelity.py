@@ -104,7 +104,7 @@ def harness_overhead(seconds: float) -> tuple[float, float]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--out", type=Path, default=None, help="artifact root (reused as a cache)")
     parser.add_argument("--runtimes", default="onnxruntime,tflite,openvino",
@@ -122,8 +122,8 @@ def main(argv=None) -> int:
     print(f"\n{'model':16s} {'runtime':12s} {'reference':22s} {'edgebench p50':>14s} {'reference p50':>14s} "
           f"{'ratio':>7s}  verdict", flush=True)
     for model in MODELS:
-        results = export(ExportRequest(model=model, weights="random", out_dir=out))
-        folders = {r.capability.format: r.artifact.path for r in results if r.artifact}
+        results = export(ExportRequest(model=model, weights="random", out_dir=out, validate_samples=32))
+        folders = {r.format: r.artifact.path for r in results if r.artifact}
         cases = [("onnxruntime", "onnx", "bare loop"), ("tflite", "tflite", "bare loop"),
                  ("openvino", "openvino", "benchmark_app")]
         for runtime, fmt, reference in cases:

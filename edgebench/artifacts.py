@@ -28,6 +28,8 @@ SCHEMA_VERSION = 1
 _STAGING_PREFIX = ".staging-"
 # Outcomes a later identical export may reuse; a failed one is always redone.
 REUSABLE_STATUSES = ("ok", "degraded")
+# "No space left", "file too large" (a size limit), "quota exceeded": all mean a full disk here.
+_DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
 def tool_versions(distributions: tuple[str, ...]) -> dict[str, str]:
@@ -145,9 +147,10 @@ def staging(final: Path) -> Iterator[Path]:
     try:
         yield stage
     except OSError as e:
-        if e.errno == errno.ENOSPC:
+        if e.errno in _DISK_FULL:
             raise OutputError(
-                f"disk full while writing {final}: free space or choose another --out") from e
+                f"disk full while writing {final} ({e.strerror}): free space or choose another "
+                "--out") from e
         raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -165,10 +168,8 @@ def commit(stage: Path, final: Path, manifest: dict) -> Artifact:
             final.rename(old)
         stage.rename(final)
     except OSError as e:
-        if e.errno == errno.ENOSPC:
-            raise OutputError(
-                f"disk full while writing {final}: free space or choose another --out") from e
-        raise OutputError(f"cannot write artifact {final}: {e.strerror or e}") from e
+        raise OutputError(f"cannot write artifact {final} ({e.strerror or e}): free space or "
+                          "choose another --out") from e
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     return Artifact(final, manifest)

@@ -17,6 +17,7 @@ EXIT_CODES: tuple[tuple[type[errors.EdgebenchError], int], ...] = (
     (errors.ValidationFailedError, 4),
     (errors.DependencyMissingError, 5),
     (errors.WeightsUnavailableError, 6),
+    (errors.DataUnavailableError, 6),
     (errors.OutputError, 7),
     (errors.ExportError, 8),
     (errors.CellsFailedError, 9),
@@ -52,7 +53,7 @@ class _Group(click.Group):
             click.echo(f"error: {e}", err=True)
             ctx.exit(exit_code(e))
         except KeyboardInterrupt:
-            click.echo("interrupted: nothing half-written was kept; run the command again", err=True)
+            click.echo("error: interrupted: nothing half-written was kept; run the command again", err=True)
             ctx.exit(EXIT_INTERRUPTED)
 
 
@@ -169,7 +170,9 @@ def capabilities(as_json):
     _console().print(table)
 
 
-def _split_formats(ctx, param, value: str) -> tuple[str, ...]:
+def _split_formats(ctx, param, value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
     names = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
     if not names:
         raise click.BadParameter("give at least one format")
@@ -178,40 +181,63 @@ def _split_formats(ctx, param, value: str) -> tuple[str, ...]:
 
 @cli.command()
 @click.argument("model")
-@click.option("--formats", "formats_", default=",".join(formats.FORMATS), show_default=True,
-              callback=_split_formats,
-              help=f"Comma-separated formats ({', '.join(formats.FORMATS)}).")
+@click.option("--formats", "formats_", default=None, callback=_split_formats,
+              help=f"Comma-separated subset of {','.join(formats.FORMATS)} [default: all].")
+@click.option("--int8", is_flag=True, help="Add INT8 artifacts (post-training static quantisation).")
+@click.option("--fp16", is_flag=True, help="Add FP16 artifacts.")
+@click.option("--bf16", is_flag=True, help="Add BF16 artifacts (OpenVINO's own precision).")
+@click.option("--calib", default=None, metavar="SOURCE[:N]",
+              help="INT8 calibration: a folder of images, fashion-mnist or random; N samples "
+                   "[default: fashion-mnist:300].")
 @click.option("--weights", default="imagenet", show_default=True,
               help="imagenet | random | PATH to a .pt/.pth/.safetensors state_dict.")
 @click.option("--resolution", type=int, default=None,
               help="Input height and width in pixels [default: the model's native one].")
+@click.option("--layout", type=click.Choice(["nchw", "nhwc"]), default="nchw", show_default=True,
+              help="Input layout of the artifacts (nhwc: channels-last inputs).")
 @click.option("--opset", type=int, default=17, show_default=True, help="ONNX opset.")
-@click.option("--dynamic-batch", is_flag=True, help="Make the batch dimension dynamic.")
+@click.option("--dynamic-batch", is_flag=True, help="Make the batch dimension dynamic (ONNX, OpenVINO).")
+@click.option("--validate-samples", type=int, default=500, show_default=True,
+              help="Held-out samples each artifact is validated on (photos, then Fashion-MNIST test).")
+@click.option("--min-top1-agreement", type=click.FloatRange(0, 1), default=None,
+              help="INT8 is 'degraded' below this top-1 agreement with FP32 [default: 0.98].")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("artifacts"),
               show_default=True, help="Artifact tree root; MODEL/FORMAT-PRECISION/ inside.")
 @click.option("--force", is_flag=True, help="Re-export even when a cached artifact matches.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-def export(model, formats_, weights, resolution, opset, dynamic_batch, out_dir, force, as_json):
-    """Export MODEL and validate every artifact against PyTorch.
+def export(model, formats_, int8, fp16, bf16, calib, weights, resolution, layout, opset,
+           dynamic_batch, validate_samples, min_top1_agreement, out_dir, force, as_json):
+    """Export MODEL to ONNX, OpenVINO IR and TFLite; validate every artifact against PyTorch.
 
-    Each artifact folder holds the model file and manifest.json. An identical
-    second export is a cache hit. Exit codes: 0 ok, 3 degraded, 4 validation
-    failed, 2 bad input, 5 missing extra, 6 weights unavailable, 7 output not
-    writable, 8 export failed.
+    FP32 is always made; --fp16, --bf16 and --int8 add precisions. Each artifact folder
+    holds the model file(s) and manifest.json. An identical second export is a cache hit.
+    Exit codes: 0 ok, 3 degraded, 4 validation failed, 2 bad input, 5 missing extra,
+    6 weights or data unavailable, 7 output not writable, 8 export failed.
 
     \b
     Example:
-      edgebench export resnet50 --weights random --formats onnx --out artifacts
-      edgebench export efficientnet_lite0 --dynamic-batch --json
+      edgebench export resnet50 --int8
+      edgebench export efficientnet_b0 --formats tflite --fp16 --weights ckpt.pt
+      edgebench export resnet18 --weights random --formats onnx --json
     """
     from .export import ExportRequest, planned_steps, run
 
-    for name in formats_:
+    for name in formats_ or ():
         formats.check_format(name)
-    request = ExportRequest(model=model, formats=formats_, weights=weights, resolution=resolution,
-                            opset=opset, dynamic_batch=dynamic_batch, out_dir=out_dir, force=force)
+    precisions = tuple(p for p, on in (("fp32", True), ("fp16", fp16), ("bf16", bf16),
+                                       ("int8", int8)) if on)
+    request = ExportRequest(
+        model=model, formats=formats_ or tuple(formats.FORMATS), precisions=precisions,
+        weights=weights, resolution=resolution, layout=layout, opset=opset,
+        dynamic_batch=dynamic_batch, calib=calib, validate_samples=validate_samples,
+        min_top1_agreement=min_top1_agreement, out_dir=out_dir, force=force,
+        explicit_formats=formats_ is not None)
+
+    def warn(message: str) -> None:
+        click.echo(f"warning: {message}", err=True)
+
     with _progress(planned_steps(request), f"export {model}") as step:
-        results = run(request, step)
+        results = run(request, step, warn)
     if as_json:
         _print_json([r.to_dict() for r in results])
     else:
@@ -227,7 +253,7 @@ def _raise_for_results(model: str, results) -> None:
         hit = next((r for r in results if r.status == status), None)
         if hit:
             where = f" (artifact kept at {hit.artifact.path})" if hit.artifact else ""
-            raise error(f"{model} {hit.capability.key}: {label}: {hit.reason}{where}")
+            raise error(f"{model} {hit.key}: {label}: {hit.reason}{where}")
 
 
 def _print_export_table(model: str, results) -> None:
@@ -238,7 +264,7 @@ def _print_export_table(model: str, results) -> None:
                 "top-1 agree", "export s", "cache"):
         table.add_column(col)
     for r in results:
-        row = [r.capability.format, r.capability.precision, r.status]
+        row = [r.format, r.precision, r.status]
         if r.artifact:
             m = r.artifact.manifest
             v = m["validation"]
@@ -252,7 +278,7 @@ def _print_export_table(model: str, results) -> None:
     console.print(table)
     for r in results:
         where = r.artifact.path if r.artifact else r.reason
-        console.print(f"{r.capability.key}: {where}", highlight=False)
+        console.print(f"{r.key}: {where}", highlight=False, markup=False)
 
 
 @cli.command()

@@ -30,6 +30,10 @@ class WeightsUnavailableError(EdgebenchError):
     """Pretrained weights are neither cached nor downloadable."""
 
 
+class DataUnavailableError(EdgebenchError):
+    """A named data set is not on this machine and cannot be downloaded."""
+
+
 class DependencyMissingError(EdgebenchError):
     """An optional dependency (an extra) is not installed."""
 

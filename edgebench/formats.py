@@ -45,6 +45,7 @@ class FormatSpec:
     file_name: str
     suffixes: tuple[str, ...]  # how a bare model file is recognised
     description: str
+    layouts: tuple[str, ...] = ("nchw", "nhwc")  # input layouts an export can take
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Capability:
     runtimes: tuple[str, ...]  # first one validates the export
     tools: tuple[str, ...]  # distributions whose versions key the export cache
     extra: str = "export"
+    calibrated: bool = False  # needs calibration samples
 
     @property
     def key(self) -> str:
@@ -105,6 +107,25 @@ PRECISIONS: dict[str, PrecisionSpec] = {
                       fail_cosine=0.99, fail_top1_agreement=0.9),
             "32-bit float weights and activations",
         ),
+        PrecisionSpec(
+            "fp16",
+            Tolerance(max_rel_diff=2e-2, min_cosine=0.999, min_top1_agreement=0.99,
+                      fail_cosine=0.98, fail_top1_agreement=0.8),
+            "16-bit float weights (and compute where the runtime has it)",
+        ),
+        PrecisionSpec(
+            "bf16",
+            Tolerance(max_rel_diff=1e-1, min_cosine=0.99, min_top1_agreement=0.97,
+                      fail_cosine=0.95, fail_top1_agreement=0.7),
+            "bfloat16 compute (OpenVINO's own precision on CPUs that have it)",
+        ),
+        PrecisionSpec(
+            "int8",
+            # Output differences are not judged: agreement with FP32's top-1 is what users feel.
+            Tolerance(max_rel_diff=float("inf"), min_cosine=0.9, min_top1_agreement=0.98,
+                      fail_cosine=0.5, fail_top1_agreement=0.5),
+            "8-bit integer weights and activations (post-training static quantisation)",
+        ),
     )
 }
 
@@ -131,13 +152,33 @@ RUNTIMES: dict[str, RuntimeSpec] = {
     )
 }
 
+_ONNX_TOOLS = ("torch", "onnx", "onnxruntime")
+_OV_TOOLS = ("torch", "openvino")
+_TFLITE_TOOLS = ("torch", "litert-torch", "ai-edge-litert", "ai-edge-quantizer")
+
 CAPABILITIES: tuple[Capability, ...] = (
     Capability("onnx", "fp32", "torch.onnx (dynamo=False)", "edgebench.export.onnx:export_fp32",
-               ("onnxruntime",), ("torch", "onnx", "onnxruntime")),
+               ("onnxruntime",), _ONNX_TOOLS),
+    Capability("onnx", "fp16", "onnxruntime float16 (keep_io_types)",
+               "edgebench.export.onnx:export_fp16", ("onnxruntime",), _ONNX_TOOLS),
+    Capability("onnx", "int8", "onnxruntime quantize_static (QDQ, per-channel)",
+               "edgebench.export.onnx:export_int8", ("onnxruntime",), _ONNX_TOOLS, calibrated=True),
     Capability("openvino", "fp32", "openvino.convert_model", "edgebench.export.openvino:export_fp32",
-               ("openvino",), ("torch", "openvino"), extra="openvino"),
+               ("openvino",), _OV_TOOLS, extra="openvino"),
+    Capability("openvino", "fp16", "openvino.save_model(compress_to_fp16)",
+               "edgebench.export.openvino:export_fp16", ("openvino",), _OV_TOOLS, extra="openvino"),
+    Capability("openvino", "bf16", "FP32 IR run with the bf16 precision hint",
+               "edgebench.export.openvino:export_bf16", ("openvino",), _OV_TOOLS, extra="openvino"),
+    Capability("openvino", "int8", "NNCF post-training quantisation",
+               "edgebench.export.openvino:export_int8", ("openvino",), (*_OV_TOOLS, "nncf"),
+               extra="openvino", calibrated=True),
     Capability("tflite", "fp32", "litert-torch", "edgebench.export.tflite:export_fp32",
-               ("tflite",), ("torch", "litert-torch", "ai-edge-litert"), extra="tflite"),
+               ("tflite",), _TFLITE_TOOLS, extra="tflite"),
+    Capability("tflite", "fp16", "ai-edge-quantizer float16 weights",
+               "edgebench.export.tflite:export_fp16", ("tflite",), _TFLITE_TOOLS, extra="tflite"),
+    Capability("tflite", "int8", "ai-edge-quantizer static_wi8_ai8 (full integer)",
+               "edgebench.export.tflite:export_int8", ("tflite",), _TFLITE_TOOLS, extra="tflite",
+               calibrated=True),
 )
 
 
@@ -170,5 +211,8 @@ def lookup(fmt: str, precision: str) -> Capability:
     for cap in CAPABILITIES:
         if cap.format == fmt and cap.precision == precision:
             return cap
+    own = [c.precision for c in CAPABILITIES if c.format == fmt]
+    elsewhere = [c.format for c in CAPABILITIES if c.precision == precision]
+    hint = f"; {precision} is available in {', '.join(elsewhere)}" if elsewhere else ""
     raise UnsupportedError(
-        f"{fmt} {precision} is not supported: supported are {', '.join(supported())}")
+        f"{fmt} {precision} is not supported: {fmt} supports {', '.join(own)}{hint}")

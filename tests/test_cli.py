@@ -55,12 +55,17 @@ def test_capabilities(run_cli):
 
 
 def test_export_json_then_cache_hit(run_cli, tmp_path):
-    code, out, err = run_cli("export", "resnet18", "--weights", "random", "--out", tmp_path, "--json")
+    args = ["export", "resnet18", "--weights", "random", "--out", tmp_path, "--resolution", "96",
+            "--validate-samples", "40"]
+    code, out, err = run_cli(*args, "--json")
     assert code == 0, err
-    (row,) = json.loads(out)
-    assert row["status"] == "ok" and row["cached"] is False and row["validation"]["samples"] >= 16
-    code, out, _ = run_cli("export", "resnet18", "--weights", "random", "--out", tmp_path)
-    assert code == 0 and "hit" in out and "onnx-fp32" in out
+    rows = json.loads(out)
+    assert [(r["format"], r["precision"]) for r in rows] == [
+        ("onnx", "fp32"), ("openvino", "fp32"), ("tflite", "fp32")]
+    assert all(r["status"] == "ok" and r["cached"] is False and r["validation"]["samples"] == 40
+               for r in rows)
+    code, out, _ = run_cli(*args)
+    assert code == 0 and out.count("hit") == 3 and "tflite-fp32" in out
 
 
 def _checkpoint(tmp_path, kind):
@@ -96,6 +101,8 @@ BAD_INPUTS = {
 
 
 def _materialise(args, tmp_path):
+    args = [*args, "--formats", "onnx", "--validate-samples", "16"] if args[0] == "export" and \
+        "--formats" not in args else args
     blocker = tmp_path / "blocker"
     blocker.write_text("a file, not a folder")
     values = {"tmp": tmp_path, "blocker": blocker}
@@ -125,14 +132,14 @@ def test_bad_input_as_subprocess(run_subprocess, tmp_path, case):
 
 def test_export_as_subprocess_and_failed_validation_exit_code(run_subprocess, tmp_path):
     code, out, err = run_subprocess("export", "mobilenet_v3_large", "--weights", "random",
-                                    "--out", tmp_path, "--json")
+                                    "--formats", "onnx", "--out", tmp_path, "--json")
     assert code == 0, err
     assert json.loads(out)[0]["status"] == "ok"
     state = torchvision.models.resnet18(num_classes=5).state_dict()
     state["fc.bias"][:] = float("inf")
     torch.save(state, tmp_path / "inf.pt")
     code, out, err = run_subprocess("export", "resnet18", "--weights", tmp_path / "inf.pt",
-                                    "--out", tmp_path)
+                                    "--formats", "onnx", "--validate-samples", "16", "--out", tmp_path)
     assert_one_line_error(code, err, "validation failed", "artifact kept", expected_code=4)
     assert (tmp_path / "resnet18" / "onnx-fp32" / "model.onnx").is_file()
 

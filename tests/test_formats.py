@@ -19,5 +19,7 @@ def test_unknown_format_lists_the_known_ones():
 
 
 def test_unsupported_pair_lists_what_is_supported():
-    with pytest.raises(UnsupportedError, match="onnx int4 is not supported.*onnx-fp32"):
+    with pytest.raises(UnsupportedError, match="onnx int4 is not supported: onnx supports fp32"):
         formats.lookup("onnx", "int4")
+    with pytest.raises(UnsupportedError, match="onnx bf16 .* bf16 is available in openvino"):
+        formats.lookup("onnx", "bf16")

@@ -22,6 +22,10 @@ PHOTOS = (
 )
 
 
+# The natural photographs among them (what "a real photo" means in accuracy checks).
+NATURAL = ("chelsea", "coffee", "astronaut", "rocket", "motorcycle_left", "camera")
+
+
 def data_dir() -> Path:
     spec = importlib.util.find_spec("skimage")
     if spec is None or not spec.submodule_search_locations:
@@ -36,12 +40,18 @@ def photo_paths() -> list[Path]:
     return [folder / name for name in PHOTOS if (folder / name).is_file()]
 
 
-def photo_batch(preprocess, count: int | None = None) -> tuple[list[str], np.ndarray]:
-    """(names, float32 N x 3 x H x W): each photo and its mirror image, preprocessed."""
+def photo_batch(preprocess, count: int | None = None,
+                exclude: frozenset = frozenset()) -> tuple[list[str], np.ndarray]:
+    """(names, float32 N x 3 x H x W): each photo and its mirror image, preprocessed;
+    photos whose sha256 is in ``exclude`` (calibration files) are left out."""
+    import hashlib
+
     from PIL import Image, ImageOps
 
     names, arrays = [], []
     for path in photo_paths():
+        if exclude and hashlib.sha256(path.read_bytes()).hexdigest() in exclude:
+            continue
         with Image.open(path) as image:
             image.load()
         for tag, variant in (("", image), ("/mirror", ImageOps.mirror(image))):
@@ -49,4 +59,5 @@ def photo_batch(preprocess, count: int | None = None) -> tuple[list[str], np.nda
             arrays.append(preprocess(variant))
     if count is not None:
         names, arrays = names[:count], arrays[:count]
-    return names, np.stack(arrays)
+    shape = (0, 3, preprocess.resolution, preprocess.resolution)
+    return names, np.stack(arrays) if arrays else np.zeros(shape, np.float32)

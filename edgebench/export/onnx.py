@@ -1,22 +1,43 @@
-"""ONNX export through torch.onnx's TorchScript exporter (fast, and it emits opset 17)."""
+"""ONNX: FP32 through torch.onnx's TorchScript exporter (fast, emits opset 17); FP16 with
+onnxruntime's float16 converter; INT8 with onnxruntime static quantisation (QDQ).
+
+Dynamic quantisation is deliberately absent: it turns Conv into ConvInteger, which is
+slower than FP32 for CNNs on these CPUs.
+"""
 
 from __future__ import annotations
 
+import tempfile
 import warnings
 from pathlib import Path
 
 from ..errors import ExportError, UserInputError
-from .options import ExportInfo, ExportOptions
+from ..runtimes import first_line
+from .options import ExportContext, ExportInfo, input_shape
 
 INPUT_NAME, OUTPUT_NAME = "input", "logits"
 
 
-def export_fp32(model, sample, path: Path, options: ExportOptions) -> ExportInfo:
-    """Write ``model`` to ``path`` and run onnx.checker's full check on it."""
+def _info(ctx: ExportContext, **extra) -> ExportInfo:
+    return ExportInfo(INPUT_NAME, input_shape(ctx.options), "float32", ctx.options.layout.upper(),
+                      OUTPUT_NAME, extra={"opset": ctx.options.opset, **extra})
+
+
+def _check(path: Path) -> None:
     import onnx
+
+    try:
+        onnx.checker.check_model(str(path), full_check=True)
+    except onnx.checker.ValidationError as e:
+        raise ExportError(f"onnx.checker rejected the export: {first_line(e)}") from e
+
+
+def export_fp32(ctx: ExportContext, path: Path) -> ExportInfo:
+    """Write the module to ``path`` and run onnx.checker's full check on it."""
     import torch
     from torch.onnx import _constants
 
+    options = ctx.options
     lo, hi = _constants.ONNX_MIN_OPSET, _constants.ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET
     if not lo <= options.opset <= hi:
         raise UserInputError(f"--opset {options.opset} is out of range: choose {lo} to {hi}")
@@ -24,21 +45,52 @@ def export_fp32(model, sample, path: Path, options: ExportOptions) -> ExportInfo
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice
-            torch.onnx.export(model, (sample,), str(path), dynamo=False, opset_version=options.opset,
-                              input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-                              dynamic_axes=dynamic, do_constant_folding=True)
+            torch.onnx.export(ctx.model, (ctx.sample,), str(path), dynamo=False,
+                              opset_version=options.opset, input_names=[INPUT_NAME],
+                              output_names=[OUTPUT_NAME], dynamic_axes=dynamic,
+                              do_constant_folding=True)
     except (RuntimeError, ValueError, TypeError, torch.onnx.errors.OnnxExporterError) as e:
-        raise ExportError(f"torch.onnx.export failed: {str(e).strip().splitlines()[0][:300]}") from e
+        raise ExportError(f"torch.onnx.export failed: {first_line(e)}") from e
+    _check(path)
+    return _info(ctx)
+
+
+def export_fp16(ctx: ExportContext, path: Path) -> ExportInfo:
+    """FP16 weights and compute, float32 inputs and outputs (keep_io_types)."""
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+    from onnxruntime.transformers.onnx_model import OnnxModel
+
     try:
-        onnx.checker.check_model(str(path), full_check=True)
-    except onnx.checker.ValidationError as e:
-        raise ExportError(f"onnx.checker rejected the export: {str(e).splitlines()[0][:300]}") from e
-    batch = "batch" if options.dynamic_batch else 1
-    return ExportInfo(
-        input_name=INPUT_NAME,
-        input_shape=(batch, 3, options.resolution, options.resolution),
-        input_dtype="float32",
-        layout="NCHW",
-        output_name=OUTPUT_NAME,
-        extra={"opset": options.opset},
-    )
+        model = convert_float_to_float16(onnx.load(str(ctx.base)), keep_io_types=True)
+        wrapped = OnnxModel(model)
+        wrapped.topological_sort()  # the converter appends its input casts at the end
+        onnx.save(wrapped.model, str(path))
+    except Exception as e:  # the converter raises plain exceptions
+        raise ExportError(f"onnxruntime float16 conversion failed: {first_line(e)}") from e
+    _check(path)
+    return _info(ctx, converter_settings={"keep_io_types": True})
+
+
+def export_int8(ctx: ExportContext, path: Path) -> ExportInfo:
+    """Static QDQ: per-channel symmetric int8 weights, uint8 activations, MinMax ranges."""
+    from onnxruntime.quantization import (CalibrationMethod, QuantFormat, QuantType,
+                                          quantize_static)
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from .calibration import onnxruntime_reader
+
+    settings = {"format": "QDQ", "per_channel": True, "activations": "QUInt8", "weights": "QInt8",
+                "calibration": "MinMax", "samples": len(ctx.calibration)}
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        prepared = Path(tmp) / "prepared.onnx"
+        try:
+            quant_pre_process(str(ctx.base), str(prepared))
+            quantize_static(str(prepared), str(path), onnxruntime_reader(ctx.calibration, INPUT_NAME),
+                            quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                            calibrate_method=CalibrationMethod.MinMax)
+        except Exception as e:  # the quantiser raises plain exceptions
+            raise ExportError(f"onnxruntime quantize_static failed: {first_line(e)}") from e
+    _check(path)
+    return _info(ctx, quantization=settings)

@@ -1,36 +1,69 @@
-"""OpenVINO IR export: ``openvino.convert_model`` on the eval-mode torch module."""
+"""OpenVINO IR: ``openvino.convert_model`` on the torch module (FP32), FP16-compressed
+weights, BF16 (the FP32 IR run with the bf16 hint) and NNCF post-training INT8."""
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from pathlib import Path
 
 from ..errors import ExportError, require
 from ..runtimes import first_line
 from .onnx import INPUT_NAME, OUTPUT_NAME
-from .options import ExportInfo, ExportOptions
+from .options import ExportContext, ExportInfo, input_shape
 
 
-def _convert(model, sample, options: ExportOptions):
+def _info(ctx: ExportContext, path: Path, **extra) -> ExportInfo:
+    return ExportInfo(INPUT_NAME, input_shape(ctx.options), "float32", ctx.options.layout.upper(),
+                      OUTPUT_NAME, extra={"files": [path.name, path.with_suffix(".bin").name], **extra})
+
+
+def export_fp32(ctx: ExportContext, path: Path) -> ExportInfo:
+    """Write ``model.xml`` + ``model.bin`` with FP32 weights."""
     ov = require("openvino", "openvino")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch.jit tracing deprecation notices
-            converted = ov.convert_model(model, example_input=sample)
+            converted = ov.convert_model(ctx.model, example_input=ctx.sample)
     except Exception as e:  # the frontends raise many types
         raise ExportError(f"openvino.convert_model failed: {first_line(e)}") from e
     converted.inputs[0].get_tensor().set_names({INPUT_NAME})
     converted.outputs[0].get_tensor().set_names({OUTPUT_NAME})
     # convert_model leaves every dimension dynamic; pin what the export promises
-    batch = -1 if options.dynamic_batch else 1
-    converted.reshape({converted.inputs[0]: [batch, 3, options.resolution, options.resolution]})
-    return ov, converted
-
-
-def export_fp32(model, sample, path: Path, options: ExportOptions) -> ExportInfo:
-    """Write ``model.xml`` + ``model.bin`` with FP32 weights."""
-    ov, converted = _convert(model, sample, options)
+    converted.reshape({converted.inputs[0]: [-1 if d == "batch" else d
+                                            for d in input_shape(ctx.options)]})
     ov.save_model(converted, str(path), compress_to_fp16=False)
-    batch = "batch" if options.dynamic_batch else 1
-    return ExportInfo(INPUT_NAME, (batch, 3, options.resolution, options.resolution), "float32",
-                      "NCHW", OUTPUT_NAME, extra={"files": [path.name, path.with_suffix(".bin").name]})
+    return _info(ctx, path)
+
+
+def export_fp16(ctx: ExportContext, path: Path) -> ExportInfo:
+    """Weights stored as FP16 (half the file); CPUs upcast them, GPUs run FP16."""
+    ov = require("openvino", "openvino")
+    ov.save_model(ov.Core().read_model(str(ctx.base)), str(path), compress_to_fp16=True)
+    return _info(ctx, path, compress_to_fp16=True)
+
+
+def export_bf16(ctx: ExportContext, path: Path) -> ExportInfo:
+    """The FP32 IR itself: bf16 is a runtime precision, pinned by the hint when it runs."""
+    shutil.copyfile(ctx.base, path)
+    shutil.copyfile(ctx.base.with_suffix(".bin"), path.with_suffix(".bin"))
+    return _info(ctx, path, inference_precision_hint="bf16")
+
+
+def export_int8(ctx: ExportContext, path: Path) -> ExportInfo:
+    """NNCF post-training quantisation over the shared calibration samples."""
+    ov = require("openvino", "openvino")
+    nncf = require("nncf", "openvino")
+    from ._quiet import captured_output
+    from .calibration import nncf_dataset
+
+    try:
+        with captured_output():  # NNCF draws its own progress bars
+            quantized = nncf.quantize(ov.Core().read_model(str(ctx.base)),
+                                      nncf_dataset(ctx.calibration),
+                                      subset_size=len(ctx.calibration))
+    except Exception as e:  # NNCF raises many types
+        raise ExportError(f"nncf.quantize failed: {first_line(e)}") from e
+    ov.save_model(quantized, str(path), compress_to_fp16=False)
+    return _info(ctx, path, quantization={"tool": "nncf", "preset": "performance",
+                                          "samples": len(ctx.calibration)})

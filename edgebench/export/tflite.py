@@ -1,28 +1,93 @@
-"""TFLite export through litert-torch (PyTorch to TFLite; keeps the NCHW input)."""
+"""TFLite: FP32 through litert-torch (keeps the NCHW input); FP16 and INT8 through
+ai-edge-quantizer on that FP32 file.
+
+INT8 uses the full-integer ``static_wi8_ai8`` recipe: the litert-torch PT2E path leaves
+every SiLU and residual add in float, which made EfficientNet's INT8 slow.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import ExportError, require
 from ..runtimes import first_line
 from ._quiet import captured_output
-from .options import ExportInfo, ExportOptions
+from .options import ExportContext, ExportInfo, input_shape
 
 
-def export_fp32(model, sample, path: Path, options: ExportOptions) -> ExportInfo:
-    """Write a float32 ``model.tflite`` (static batch 1: TFLite resizes at load time)."""
+def _describe(path: Path, ctx: ExportContext, **extra) -> ExportInfo:
+    from ..runtimes.tflite import _interpreter
+
+    Interpreter, _, _ = _interpreter()
+    interp = Interpreter(model_path=str(path))
+    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    dtype = np.dtype(inp["dtype"]).name
+    if dtype != "float32":
+        extra["quantization"] = {**extra.get("quantization", {}),
+                                 "input": {"dtype": dtype, "scale": float(inp["quantization"][0]),
+                                           "zero_point": int(inp["quantization"][1])},
+                                 "output": {"dtype": np.dtype(out["dtype"]).name,
+                                            "scale": float(out["quantization"][0]),
+                                            "zero_point": int(out["quantization"][1])}}
+    shape = input_shape(ctx.options)
+    return ExportInfo(inp["name"], (1, *shape[1:]), dtype, ctx.options.layout.upper(),
+                      out["name"], extra=extra)
+
+
+def export_fp32(ctx: ExportContext, path: Path) -> ExportInfo:
+    """A float32 ``model.tflite`` (static batch 1: the runtime resizes at load time)."""
     litert_torch = require("litert_torch", "tflite")
     try:
         with captured_output() as log:
-            litert_torch.convert(model, (sample,)).export(str(path))
+            litert_torch.convert(ctx.model, (ctx.sample,)).export(str(path))
     except Exception as e:  # the converter raises many types
         raise ExportError(f"litert-torch failed: {first_line(e)}") from e
     if not path.is_file():
         raise ExportError(f"litert-torch wrote no file: {(log or ['no output'])[-1][:200]}")
-    from ..runtimes.tflite import _interpreter
+    return _describe(path, ctx)
 
+
+def _quantizer(ctx: ExportContext, recipe=None):
+    aeq = require("ai_edge_quantizer", "tflite")
+    from ai_edge_quantizer import quantizer
+
+    return aeq, quantizer.Quantizer(str(ctx.base), recipe)
+
+
+def export_fp16(ctx: ExportContext, path: Path) -> ExportInfo:
+    """Weights cast to float16 (half the file); compute stays float32."""
+    _, qt = _quantizer(ctx)
+    from ai_edge_quantizer import algorithm_manager, qtyping
+
+    try:
+        with captured_output():
+            qt.add_weight_only_config(regex=".*", operation_name=qtyping.TFLOperationName.ALL_SUPPORTED,
+                                      num_bits=16,
+                                      algorithm_key=algorithm_manager.AlgorithmName.FLOAT_CASTING)
+            qt.quantize().export_model(str(path))
+    except Exception as e:  # the quantizer raises many types
+        raise ExportError(f"ai-edge-quantizer FP16 failed: {first_line(e)}") from e
+    return _describe(path, ctx, quantization={"tool": "ai-edge-quantizer", "recipe": "float16 weights"})
+
+
+def export_int8(ctx: ExportContext, path: Path) -> ExportInfo:
+    """Full-integer INT8: int8 weights and activations, int8 input and output tensors."""
+    from ai_edge_quantizer import recipe
+
+    from ..runtimes.tflite import _interpreter
+    from .calibration import litert_signature_data
+
+    _, qt = _quantizer(ctx, recipe.static_wi8_ai8())
     Interpreter, _, _ = _interpreter()
-    details = Interpreter(model_path=str(path)).get_input_details()[0]
-    return ExportInfo(details["name"], (1, 3, options.resolution, options.resolution), "float32",
-                      "NCHW", "output_0")
+    signatures = Interpreter(model_path=str(ctx.base)).get_signature_list()
+    signature, io = next(iter(signatures.items()))
+    try:
+        with captured_output():
+            data = litert_signature_data(ctx.calibration, signature, io["inputs"][0])
+            qt.quantize(qt.calibrate(data)).export_model(str(path))
+    except Exception as e:  # the quantizer raises many types
+        raise ExportError(f"ai-edge-quantizer INT8 failed: {first_line(e)}") from e
+    return _describe(path, ctx, quantization={"tool": "ai-edge-quantizer", "recipe": "static_wi8_ai8",
+                                              "samples": len(ctx.calibration)})

@@ -16,6 +16,8 @@ from . import LoadError, ModelRef, RuntimeSettings, first_line
 # artifact precision -> (inference precision hint, the device capability it needs)
 PRECISION_HINTS = {"fp32": ("f32", "FP32"), "int8": ("f32", "FP32"),  # int8 IR: float parts in f32
                    "fp16": ("f16", "FP16"), "bf16": ("bf16", "BF16")}
+# FP16-compressed weights are a storage format: a device without FP16 compute upcasts them.
+UPCAST_WITHOUT_CAPABILITY = {"fp16": ("f32", "FP32")}
 HINTS = ("latency", "throughput")
 
 
@@ -40,6 +42,8 @@ class Session:
         precision, capability = PRECISION_HINTS.get(ref.precision, ("f32", "FP32"))
         capabilities = core.get_property(device.split(".")[0], "OPTIMIZATION_CAPABILITIES") \
             if device in known else []
+        if capabilities and capability not in capabilities and ref.precision in UPCAST_WITHOUT_CAPABILITY:
+            precision, capability = UPCAST_WITHOUT_CAPABILITY[ref.precision]
         if capabilities and capability not in capabilities:
             raise LoadError(f"OpenVINO {device} cannot run {ref.precision} (it supports "
                             f"{', '.join(capabilities)})")

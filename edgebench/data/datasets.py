@@ -1,0 +1,202 @@
+"""Named data sets and image folders, preprocessed by a model's own transform.
+
+Fashion-MNIST comes from Debian's ``dataset-fashion-mnist`` package or a user cache;
+online users may have it downloaded into the cache. No other data set is fetched.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import struct
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..errors import DataUnavailableError, UserInputError
+
+FASHION_MNIST_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                         "Sneaker", "Bag", "Ankle boot")
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache"))
+    return Path(root) / "edgebench" / "fashion-mnist"
+
+
+def fashion_mnist_dirs() -> list[Path]:
+    """Where Fashion-MNIST is looked for, in order; $EDGEBENCH_FASHION_MNIST replaces the
+    system folder."""
+    chosen = os.environ.get("EDGEBENCH_FASHION_MNIST")
+    return [Path(chosen) if chosen else Path("/usr/share/datasets/fashion-mnist"), _cache_dir()]
+
+
+def _read_idx(path: Path, header: int) -> np.ndarray:
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    dims = struct.unpack(">" + "I" * ((header - 4) // 4), data[4:header])
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def _download(target: Path, names: tuple[str, str]) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        tmp = target / f".{name}.part"
+        with urllib.request.urlopen(FASHION_MNIST_URL + name, timeout=30) as r, open(tmp, "wb") as f:
+            shutil.copyfileobj(r, f)
+        tmp.rename(target / name)
+
+
+def fashion_mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
+    """(images uint8 N x 28 x 28, labels uint8 N) of the ``train`` or ``test`` split."""
+    names = FASHION_MNIST_FILES[split]
+    for folder in fashion_mnist_dirs():
+        if all((folder / n).is_file() for n in names):
+            break
+    else:
+        folder = _cache_dir()
+        try:
+            _download(folder, names)
+        except OSError as e:
+            searched = ", ".join(str(d) for d in fashion_mnist_dirs())
+            raise DataUnavailableError(
+                f"Fashion-MNIST ({split}) is not in {searched} and could not be downloaded "
+                f"({e.__class__.__name__}): apt-get install dataset-fashion-mnist, or put the "
+                f"four .gz files in {folder}") from e
+    try:
+        return _read_idx(folder / names[0], 16), _read_idx(folder / names[1], 8)
+    except (OSError, ValueError, EOFError) as e:
+        raise DataUnavailableError(f"Fashion-MNIST files in {folder} are unreadable ({e}): "
+                                   "reinstall dataset-fashion-mnist") from e
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Preprocessed float32 N x 3 x H x W inputs and where they came from."""
+
+    x: np.ndarray
+    source: str
+    skipped: int = 0  # unreadable files passed over
+    digests: frozenset = frozenset()  # sha256 of the files used: held-out sets exclude them
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+def _fashion_mnist_samples(split: str, n: int, preprocess: Callable, offset: int = 0) -> Samples:
+    from PIL import Image
+
+    images, _ = fashion_mnist(split)
+    chosen = images[offset:offset + n]
+    x = np.stack([preprocess(Image.fromarray(im, mode="L")) for im in chosen])
+    return Samples(x, f"fashion-mnist {split} [{offset}:{offset + len(chosen)}]")
+
+
+def _folder_samples(folder: Path, n: int, preprocess: Callable) -> Samples:
+    from PIL import Image, UnidentifiedImageError
+
+    if not folder.is_dir():
+        raise UserInputError(f"calibration folder {folder} does not exist: give a folder of images "
+                             "or a named data set (fashion-mnist)")
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    arrays, skipped, digests = [], 0, set()
+    for path in files:
+        if len(arrays) == n:
+            break
+        try:
+            with Image.open(path) as image:
+                image.load()
+                arrays.append(preprocess(image))
+            digests.add(hashlib.sha256(path.read_bytes()).hexdigest())
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+            skipped += 1  # truncated or not an image: counted, never fatal
+    if not arrays:
+        raise UserInputError(f"calibration folder {folder} has no readable images "
+                             f"({len(files)} files, {skipped} unreadable): add JPEG/PNG images")
+    return Samples(np.stack(arrays), f"folder {folder} ({len(arrays)} images)", skipped,
+                   frozenset(digests))
+
+
+def _random_samples(n: int, preprocess) -> Samples:
+    rng = np.random.default_rng(0)
+    shape = (n, 3, preprocess.resolution, preprocess.resolution)
+    return Samples(rng.standard_normal(shape).astype(np.float32), "random noise")
+
+
+NAMED = ("fashion-mnist", "random")
+DEFAULT_CALIBRATION_SAMPLES = 300
+
+
+@dataclass(frozen=True)
+class CalibrationSpec:
+    """``--calib SOURCE[:N]``: a named data set or a folder, and how many samples."""
+
+    source: str
+    count: int = DEFAULT_CALIBRATION_SAMPLES
+
+    @classmethod
+    def parse(cls, text: str) -> "CalibrationSpec":
+        source, sep, tail = text.rpartition(":")
+        if sep and tail.isdigit():
+            count = int(tail)
+        else:
+            source, count = text, DEFAULT_CALIBRATION_SAMPLES
+        if count < 1:
+            raise UserInputError(f"--calib {text}: the sample count must be at least 1")
+        if not source:
+            raise UserInputError("--calib needs a source: a folder of images or fashion-mnist")
+        return cls(source, count)
+
+    @property
+    def is_random(self) -> bool:
+        return self.source == "random"
+
+    def identity(self) -> str:
+        """What keys the export cache: the source's content, not just its name."""
+        if self.source in NAMED:
+            return f"{self.source}:{self.count}"
+        folder = Path(self.source)
+        listing = sorted((str(p.relative_to(folder)), p.stat().st_size, int(p.stat().st_mtime))
+                         for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+        digest = hashlib.sha256(json.dumps(listing).encode()).hexdigest()[:16]
+        return f"folder:{folder.resolve()}:{self.count}:{digest}"
+
+    def load(self, preprocess) -> Samples:
+        if self.source == "fashion-mnist":
+            return _fashion_mnist_samples("train", self.count, preprocess)
+        if self.source == "random":
+            return _random_samples(self.count, preprocess)
+        return _folder_samples(Path(self.source), self.count, preprocess)
+
+
+def held_out(preprocess, count: int, exclude: frozenset = frozenset()) -> tuple[Samples, list[str]]:
+    """Validation inputs never used for calibration: the real photos (less any whose bytes
+    are in ``exclude``), then the Fashion-MNIST test split up to ``count``.
+    Returns the samples and any warnings."""
+    from .photos import photo_batch
+
+    _, photos = photo_batch(preprocess, exclude=exclude)
+    photos = photos[:count]
+    parts, sources, warnings = [photos], [f"{len(photos)} real photos"], []
+    need = count - len(photos)
+    if need > 0:
+        try:
+            fm = _fashion_mnist_samples("test", need, preprocess)
+            parts.append(fm.x)
+            sources.append(fm.source)
+        except DataUnavailableError as e:
+            warnings.append(f"validating on {len(photos)} photos only, not {count}: {e}")
+    if not sum(len(p) for p in parts):
+        raise DataUnavailableError("no held-out validation samples: apt-get install dataset-fashion-mnist")
+    return Samples(np.concatenate([p for p in parts if len(p)]), " + ".join(sources)), warnings
