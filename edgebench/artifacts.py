@@ -26,8 +26,9 @@ from .errors import OutputError
 MANIFEST = "manifest.json"
 SCHEMA_VERSION = 1
 _STAGING_PREFIX = ".staging-"
-# Outcomes a later identical export may reuse; a failed one is always redone.
-REUSABLE_STATUSES = ("ok", "degraded")
+# Outcomes a later identical export reuses: the same inputs and tool versions give the same
+# artifact, failed validation included (it is reported again; --force redoes it).
+REUSABLE_STATUSES = ("ok", "degraded", "failed")
 # "No space left", "file too large" (a size limit), "quota exceeded": all mean a full disk here.
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 

@@ -60,7 +60,7 @@ def test_stale_staging_of_a_dead_process_is_cleaned(tmp_path):
 
 
 @pytest.mark.parametrize("change,hit", [({}, True), ({"key": "other"}, False),
-                                        ({"outcome": "failed"}, False), ({"size": 4}, False),
+                                        ({"outcome": "failed"}, True), ({"size": 4}, False),
                                         ({"outcome": "degraded"}, True)])
 def test_find_cached(tmp_path, change, hit):
     final = tmp_path / "onnx-fp32"

@@ -7,6 +7,7 @@ every SiLU and residual add in float, which made EfficientNet's INT8 slow.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -86,7 +87,9 @@ def export_int8(ctx: ExportContext, path: Path) -> ExportInfo:
     try:
         with captured_output():
             data = litert_signature_data(ctx.calibration, signature, io["inputs"][0])
-            qt.quantize(qt.calibrate(data)).export_model(str(path))
+            # its default of 16 calibration threads oversubscribes small machines
+            calibrated = qt.calibrate(data, num_threads=os.cpu_count() or 1)
+            qt.quantize(calibrated).export_model(str(path))
     except Exception as e:  # the quantizer raises many types
         raise ExportError(f"ai-edge-quantizer INT8 failed: {first_line(e)}") from e
     return _describe(path, ctx, quantization={"tool": "ai-edge-quantizer", "recipe": "static_wi8_ai8",

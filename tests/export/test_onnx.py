@@ -102,9 +102,10 @@ def test_a_diverged_checkpoint_fails_validation_and_keeps_the_file(tmp_path):
     assert result.status == "failed" and "NaN" in result.reason
     assert result.artifact.model_file.is_file()
     assert result.artifact.manifest["validation"]["outcome"] == "failed"
-    # a failed artifact is never reused
+    # the same failure is reported again from the cache; --force redoes it
     again = _export(tmp_path, "resnet18", weights=str(path))
-    assert not again.cached
+    assert again.cached and again.status == "failed"
+    assert not _export(tmp_path, "resnet18", weights=str(path), force=True).cached
 
 
 @pytest.mark.parametrize("kw,match", [({"resolution": 0}, "positive"),

@@ -212,3 +212,15 @@ def test_ctrl_c_mid_export_then_a_clean_rerun(tmp_path):
                           env={**os.environ})
     assert done.returncode == 0, done.stderr
     assert [r["status"] for r in json.loads(done.stdout)] == ["ok", "ok"]
+
+
+def test_channels_last_inputs_in_every_format(tmp_path):
+    results = run(ExportRequest(model="resnet18", weights="random", resolution=64, layout="nhwc",
+                                out_dir=tmp_path, validate_samples=16))
+    for r in results:
+        assert r.status == "ok", (r.key, r.reason)
+        m = r.artifact.manifest
+        assert m["input"]["shape"][1:] == [64, 64, 3] and m["input"]["layout"] == "NHWC"
+        ref, _, _ = resolve(str(r.artifact.path))
+        job = Job(model=ref, runtime=RUNTIME_OF[r.format], harness=HarnessSettings(1, 3, 0))
+        assert run_job(job)["status"] == "ok"
