@@ -1,4 +1,4 @@
-"""The ``edgebench`` command. Maps typed errors to exit codes; nothing else lives here."""
+"""The ``edgebench`` command: click options, console tables, typed errors mapped to exit codes."""
 
 from __future__ import annotations
 
@@ -364,7 +364,10 @@ def _print_bench_table(rows) -> None:
         def f(value, fmt="{:.2f}"):
             return fmt.format(value) if isinstance(value, (int, float)) else "-"
 
-        table.add_row(r["label"], r["runtime"], str(s.get("threads") or "def"), str(s.get("batch", "")),
+        label = r["label"]
+        if not label.startswith("zoo:"):  # MODEL/FORMAT-PRECISION reads better than a long path
+            label = "/".join(Path(label).parts[-2:])
+        table.add_row(label, r["runtime"], str(s.get("threads") or "def"), str(s.get("batch", "")),
                       r["status"], f(lat.get("p50_ms")), f(lat.get("p90_ms")), f(lat.get("p99_ms")),
                       f(lat.get("mean_ms")), f(lat.get("std_ms")), f(r.get("load_ms"), "{:.0f}"),
                       f(r.get("first_inference_ms")), f(r.get("peak_rss_mb"), "{:.0f}"),
