@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -132,7 +131,7 @@ def run(request: BenchRequest, target: Target,
         if cell.runtime != "torch":
             settings = replace(settings, precision=None)
         job = Job(model=cell.model, runtime=cell.runtime, settings=settings, harness=request.harness)
-        result = run_agent(target, json.loads(json.dumps(job.to_dict())), request.timeout_s)
+        result = run_agent(target, job.to_dict(), request.timeout_s)
         rows.append({"label": cell.label, "model": cell.model_name, "format": cell.model.format,
                      "precision": (settings.precision or "fp32") if cell.runtime == "torch"
                      else cell.model.precision, "size_bytes": cell.size_bytes, **result})

@@ -286,7 +286,8 @@ def _print_export_table(model: str, results) -> None:
 @click.option("--runtime", type=click.Choice(list(formats.RUNTIMES)), default=None,
               help="Runtime to use [default: every runtime that loads the format].")
 @click.option("--device", default="cpu", show_default=True,
-              help="cpu | gpu | a runtime's own device name (OpenVINO NPU, onnxruntime tensorrt).")
+              help="Device; per runtime: " + "; ".join(
+                  f"{r.name}: {r.devices}" for r in formats.RUNTIMES.values() if r.name != "null"))
 @click.option("--threads", type=int, default=None, help="Inference threads [default: the runtime's].")
 @click.option("--batch", type=int, default=1, show_default=True, help="Batch size.")
 @click.option("--warmup", "warmup_runs", type=int, default=harness.DEFAULT_WARMUP_RUNS,
