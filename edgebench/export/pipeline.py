@@ -178,7 +178,9 @@ def run(request: ExportRequest, progress: Progress = lambda step: None,
         import torch
 
         exported_model = _nhwc(model) if options.layout == "nhwc" else model
-        sample = torch.from_numpy(to_layout(validation.x[:1]))
+        inputs = to_layout(validation.x)
+        calibration_inputs = to_layout(calibration.x) if calibration else None
+        sample = torch.from_numpy(inputs[:1])
         for cap in pending:
             base = None
             if cap.precision != BASE_PRECISION:
@@ -190,13 +192,12 @@ def run(request: ExportRequest, progress: Progress = lambda step: None,
                 base = base_result.artifact.model_file
             progress(f"exporting {cap.format} {cap.precision} ({cap.converter})")
             ctx = ExportContext(model=exported_model, sample=sample, options=options, base=base,
-                                calibration=to_layout(calibration.x) if cap.calibrated else None)
+                                calibration=calibration_inputs if cap.calibrated else None)
             results[cap.key] = _export_one(
                 cap, keys[cap.key], exporters[cap.key], ctx, entry, weights, preprocess,
-                to_layout(validation.x), validation.source, reference, _tolerance(request, cap),
+                inputs, validation.source, reference, _tolerance(request, cap),
                 calibration.source if cap.calibrated else None, folder, progress)
-    ordered = [results[cap.key] for cap in caps] + unsupported
-    return ordered
+    return [results[cap.key] for cap in caps] + unsupported
 
 
 def _torch_outputs(model, x: np.ndarray) -> np.ndarray:
