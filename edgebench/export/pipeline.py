@@ -5,6 +5,7 @@ FP32 is always made first in each format: FP16, BF16 and INT8 are derived from i
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -218,10 +219,12 @@ def _run_artifact(cap: formats.Capability, path: Path, info, x: np.ndarray) -> n
     ref = ModelRef(path=str(path), format=cap.format, precision=cap.precision,
                    input_name=info.input_name, input_shape=info.input_shape)
     backend = cap.validation_runtime.load_backend()
+    threads = os.cpu_count() or 1  # TFLite's own default is one thread
     if info.input_shape[0] == "batch":
-        return np.concatenate([infer(backend.load(ref, RuntimeSettings(batch=len(x[i:i + 64]))),
+        return np.concatenate([infer(backend.load(ref, RuntimeSettings(threads=threads,
+                                                                       batch=len(x[i:i + 64]))),
                                      x[i:i + 64]) for i in range(0, len(x), 64)])
-    session = backend.load(ref, RuntimeSettings(batch=1))
+    session = backend.load(ref, RuntimeSettings(threads=threads, batch=1))
     return np.concatenate([infer(session, x[i:i + 1]) for i in range(len(x))])
 
 
