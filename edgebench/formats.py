@@ -193,10 +193,6 @@ def format_of(path) -> str | None:
     return next((f.name for f in FORMATS.values() if f".{suffix}" in f.suffixes), None)
 
 
-def supported() -> list[str]:
-    return [c.key for c in CAPABILITIES]
-
-
 def check_format(name: str) -> str:
     """A format name from the table, or a one-line error listing the known ones."""
     if name not in FORMATS:

@@ -101,6 +101,11 @@ def _tolerance(request: ExportRequest, cap: formats.Capability) -> formats.Toler
     return replace(cap.tolerance, min_top1_agreement=request.min_top1_agreement)
 
 
+def _tools(cap: formats.Capability, entry) -> dict[str, str]:
+    """Versions of everything that shapes this artifact's bytes (cache key and manifest)."""
+    return artifacts.tool_versions(tuple(dict.fromkeys(cap.tools + entry.requires)))
+
+
 def _nhwc(model):
     """The module behind a channels-last input: (N, H, W, C) -> (N, C, H, W) -> model."""
     import torch
@@ -148,7 +153,7 @@ def run(request: ExportRequest, progress: Progress = lambda step: None,
             "tolerance": asdict(_tolerance(request, cap)),
             "calibration": calib.identity() if cap.calibrated else None,
             "base": keys.get(f"{cap.format}-{BASE_PRECISION}"),
-            "tools": artifacts.tool_versions(tuple(dict.fromkeys(cap.tools + entry.requires)))})
+            "tools": _tools(cap, entry)})
         hit = None if request.force else artifacts.find_cached(folder / cap.key, keys[cap.key])
         if hit:
             reason = f"{hit.manifest['validation']['reason']} (cache hit)"
@@ -265,7 +270,7 @@ def _export_one(cap, key, exporter, ctx: ExportContext, entry, weights, preproce
                        "dtype": "float32"},
             "preprocess": preprocess.to_dict() | {"layout": options.layout.upper()},
             **artifacts.describe_files(stage),
-            "tools": artifacts.tool_versions(tuple(dict.fromkeys(cap.tools + entry.requires))),
+            "tools": _tools(cap, entry),
             "export_seconds": round(export_seconds, 3),
             "validation": validation.to_dict(),
             "cache_key": key,
