@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 EB := $(VENV)/bin/edgebench
 # torchvision wheels on the package registry are CUDA builds that need a matching torch:
-# this pair installs and runs on CPU-only machines (see shared/reference/toolchain.md).
+# this pair installs and runs on CPU-only machines.
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 # pip's find-links notices ("... is ignored") are noise on these machines.
 QUIET := grep -v 'is ignored: it is neither a file nor a directory' || true

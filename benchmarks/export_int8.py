@@ -19,12 +19,12 @@ from statistics import median
 
 from edgebench.agent import Job
 from edgebench.bench import resolve
+from edgebench.formats import FORMATS
 from edgebench.harness import HarnessSettings
 from edgebench.runtimes import RuntimeSettings
 from edgebench.targets import run_agent
 from edgebench.targets.local import LocalTarget
 
-RUNTIME = {"onnx": "onnxruntime", "openvino": "openvino", "tflite": "tflite"}
 LATENCY_TARGET = {"resnet50": {"onnx": 0.40, "openvino": 0.35, "tflite": 0.35},
                   "efficientnet_b0": {"onnx": 0.80, "openvino": 0.65, "tflite": 0.50}}
 SIZE_TARGET = {"resnet50": 0.27, "efficientnet_b0": 0.32}
@@ -42,13 +42,13 @@ def _export(model: str, out: Path) -> tuple[float, int]:
 
 
 def _p50(folder: Path, fmt: str, threads: int, seconds: float) -> float:
-    ref, _, _ = resolve(str(folder))
-    job = Job(model=ref, runtime=RUNTIME[fmt], settings=RuntimeSettings(threads=threads),
+    job = Job(model=resolve(str(folder)).model, runtime=FORMATS[fmt].runtimes[0],
+              settings=RuntimeSettings(threads=threads),
               harness=HarnessSettings(warmup_runs=5, min_runs=30, min_seconds=seconds))
-    result = run_agent(LocalTarget(), job.to_dict(), timeout_s=600)
-    if result["status"] != "ok":
-        raise SystemExit(f"{folder}: {result['status']}: {result['reason']}")
-    return result["latency"]["p50_ms"]
+    reply = run_agent(LocalTarget(), job.to_dict(), timeout_s=600)
+    if reply.status != "ok":
+        raise SystemExit(f"{folder}: {reply.status}: {reply.reason}")
+    return reply.latency.p50_ms
 
 
 def main(argv=None) -> int:
@@ -77,7 +77,7 @@ def main(argv=None) -> int:
               f"{'latency':>8s}  INT8 top-1 agreement / status", flush=True)
         import json
 
-        for fmt in RUNTIME:
+        for fmt in FORMATS:
             fp32, int8 = out / model / f"{fmt}-fp32", out / model / f"{fmt}-int8"
             m32 = json.loads((fp32 / "manifest.json").read_text())
             m8 = json.loads((int8 / "manifest.json").read_text())

@@ -64,10 +64,10 @@ print(np.median(t) * 1e3)
 def ours(ref: ModelRef, runtime: str, threads: int, seconds: float) -> dict:
     job = Job(model=ref, runtime=runtime, settings=RuntimeSettings(threads=threads),
               harness=HarnessSettings(warmup_runs=5, min_runs=30, min_seconds=seconds))
-    result = run_agent(LocalTarget(), job.to_dict(), timeout_s=600)
-    if result["status"] != "ok":
-        raise SystemExit(f"{runtime} {ref.path}: {result['status']}: {result['reason']}")
-    return result["latency"]
+    reply = run_agent(LocalTarget(), job.to_dict(), timeout_s=600)
+    if reply.status != "ok":
+        raise SystemExit(f"{runtime} {ref.path}: {reply.status}: {reply.reason}")
+    return reply.latency
 
 
 def bare(runtime: str, path: str, threads: int, runs: int) -> float:
@@ -97,8 +97,8 @@ def harness_overhead(seconds: float) -> tuple[float, float]:
     ref = ModelRef(path=None, format="none", input_shape=(1, 3, 224, 224))
     job = Job(model=ref, runtime="null", harness=HarnessSettings(warmup_runs=100, min_runs=1000,
                                                                  min_seconds=seconds))
-    lat = run_agent(LocalTarget(), job.to_dict(), timeout_s=300)["latency"]
-    return lat["measured_s"] * 1e3 / lat["runs"], lat["p50_ms"]
+    lat = run_agent(LocalTarget(), job.to_dict(), timeout_s=300).latency
+    return lat.measured_s * 1e3 / lat.runs, lat.p50_ms
 
 
 def main(argv=None) -> int:
@@ -123,13 +123,13 @@ def main(argv=None) -> int:
           f"{'ratio':>7s}  verdict", flush=True)
     for model in MODELS:
         results = export(ExportRequest(model=model, weights="random", out_dir=out, validate_samples=32))
-        folders = {r.format: r.artifact.path for r in results if r.artifact}
+        folders = {r.format: r.path for r in results if r.path}
         cases = [("onnxruntime", "onnx", "bare loop"), ("tflite", "tflite", "bare loop"),
                  ("openvino", "openvino", "benchmark_app")]
         for runtime, fmt, reference in cases:
             if runtime not in args.runtimes.split(","):
                 continue
-            ref, _, _ = resolve(str(folders[fmt]))
+            ref = resolve(str(folders[fmt])).model
             mine, theirs = [], []
             for _ in range(args.rounds):
                 lat = ours(ref, runtime, args.threads, args.seconds)

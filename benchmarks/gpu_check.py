@@ -45,20 +45,20 @@ def main() -> int:
                 harness=HarnessSettings(warmup_runs=20, min_runs=200, min_seconds=2.0),
                 timeout_s=300)
             (row,) = run(request, LocalTarget())
-            results.append(row)
-            lat = row.get("latency") or {}
-            status = row["status"]
-            if status == "ok" and batch == 1 and graphs and lat["p50_ms"] > TARGET_B1_P50_MS:
+            results.append(row.to_dict())
+            lat = row.latency
+            status = row.status.value
+            if status == "ok" and batch == 1 and graphs and lat.p50_ms > TARGET_B1_P50_MS:
                 status = f"MISSED (> {TARGET_B1_P50_MS} ms)"
             bad += status != "ok"
-            if row["status"] != "ok":
-                print(f"{model:16s} {label:11s} {row['status']}: {row['reason']}", flush=True)
+            if row.status != "ok":
+                print(f"{model:16s} {label:11s} {row.status}: {row.reason}", flush=True)
                 continue
-            print(f"{model:16s} {label:11s} {lat['p50_ms']:8.3f} {lat['p90_ms']:8.3f} {lat['p99_ms']:8.3f} "
-                  f"{row['throughput_ips']:9.0f}  {status}", flush=True)
+            print(f"{model:16s} {label:11s} {lat.p50_ms:8.3f} {lat.p90_ms:8.3f} {lat.p99_ms:8.3f} "
+                  f"{row.throughput_ips:9.0f}  {status}", flush=True)
     if len(sys.argv) > 1:
         with open(sys.argv[1], "w") as f:
-            json.dump(results, f, indent=1, default=str)
+            json.dump(results, f, indent=1)
     print(f"{bad} cells not ok")
     return 1 if bad else 0
 

@@ -1,52 +1,73 @@
 """The on-device entry point: ``python -m edgebench.agent`` reads a JSON job on stdin and
-writes one JSON result on stdout.
+writes one JSON result (an ``AgentReply``) on stdout.
 
-It imports numpy and the one runtime the job names (torch only for the torch
-backend), so it runs on a board that has nothing else. Every failure it can see
-becomes a typed result; the host turns a crash or a timeout into one as well.
+Two job kinds: ``latency`` (warm up and time one model with the harness) and ``outputs``
+(run a tensor file through the model in batches and write the outputs to a file:
+validation and accuracy). It imports numpy and the one runtime the job names (torch only
+for the torch backend), so it runs on a board that has nothing else. Every failure it can
+see becomes a typed reply; the host turns a crash or a timeout into one as well.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
+import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
 
 from . import fingerprint, harness
-from .errors import DependencyMissingError
+from .errors import DependencyMissingError, first_line
 from .formats import RUNTIMES
-from .runtimes import LoadError, ModelRef, RuntimeSettings, first_line
+from .results import AgentReply, Stage, Status
+from .runtimes import LoadError, ModelRef, RuntimeSettings
 
 INPUT_SEED = 0
+JOB_KINDS = ("latency", "outputs")
 
 
 @dataclass(frozen=True)
 class Job:
-    """One measurement: which model, which runtime, how to run it, how to time it."""
+    """One job for the agent: which model, which runtime, how to run it, what to do.
+
+    ``latency``: time the model on seeded random input under ``harness``.
+    ``outputs``: read ``inputs`` (an .npy in the artifact's layout), run it in batches of
+    ``settings.batch`` and write the outputs to ``outputs`` (an .npy of logits, or an
+    .npz of ``indices`` and ``values`` when ``top_k`` is set). Paths are target-side.
+    """
 
     model: ModelRef
     runtime: str
+    kind: str = "latency"
     settings: RuntimeSettings = RuntimeSettings()
     harness: harness.HarnessSettings = harness.HarnessSettings()
     input_dtype: str = "float32"
-    extra: dict = field(default_factory=dict)
+    inputs: str | None = None
+    outputs: str | None = None
+    top_k: int | None = None
 
     def to_dict(self) -> dict:
-        return {"model": self.model.to_dict(), "runtime": self.runtime,
+        return {"model": self.model.to_dict(), "runtime": self.runtime, "kind": self.kind,
                 "settings": self.settings.to_dict(), "harness": self.harness.to_dict(),
-                "input_dtype": self.input_dtype, "extra": self.extra}
+                "input_dtype": self.input_dtype, "inputs": self.inputs, "outputs": self.outputs,
+                "top_k": self.top_k}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Job":
-        return cls(model=ModelRef.from_dict(d["model"]), runtime=d["runtime"],
-                   settings=RuntimeSettings(**d.get("settings", {})),
-                   harness=harness.HarnessSettings(**d.get("harness", {})),
-                   input_dtype=d.get("input_dtype", "float32"), extra=d.get("extra", {}))
+        job = cls(model=ModelRef.from_dict(d["model"]), runtime=d["runtime"],
+                  kind=d.get("kind", "latency"),
+                  settings=RuntimeSettings(**d.get("settings", {})),
+                  harness=harness.HarnessSettings(**d.get("harness", {})),
+                  input_dtype=d.get("input_dtype", "float32"), inputs=d.get("inputs"),
+                  outputs=d.get("outputs"), top_k=d.get("top_k"))
+        if job.kind not in JOB_KINDS:
+            raise ValueError(f"unknown job kind {job.kind!r}: expected {' or '.join(JOB_KINDS)}")
+        if job.kind == "outputs" and not (job.inputs and job.outputs):
+            raise ValueError("an outputs job needs both inputs and outputs paths")
+        return job
 
 
 def _peak_rss_mb() -> float | None:
@@ -65,60 +86,100 @@ def _input_shape(job: Job) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def run_job(job: Job) -> dict:
-    """Load, warm up, time and check one model; never raises."""
-    result = {"status": "ok", "reason": "", "runtime": job.runtime,
-              "settings": job.settings.to_dict(), "harness": job.harness.to_dict(),
-              "fingerprint": fingerprint.collect()}
-
-    def fail(status: str, reason: str) -> dict:
-        result.update(status=status, reason=reason, peak_rss_mb=_peak_rss_mb())
-        return result
-
+def _load(job: Job):
+    """(session, load_ms) or a load_failed reply."""
     spec = RUNTIMES.get(job.runtime)
     if spec is None:
-        return fail("load_failed", f"unknown runtime {job.runtime!r}: choose from {', '.join(RUNTIMES)}")
+        return AgentReply(Status.LOAD_FAILED, f"unknown runtime {job.runtime!r}: choose from "
+                          f"{', '.join(RUNTIMES)}", Stage.LOAD)
     try:
         backend = spec.load_backend()
         started = time.perf_counter()
         session = backend.load(job.model, job.settings)
-        result["load_ms"] = (time.perf_counter() - started) * 1e3
+        return session, (time.perf_counter() - started) * 1e3
     except (LoadError, DependencyMissingError) as e:
-        return fail("load_failed", str(e))
+        return AgentReply(Status.LOAD_FAILED, str(e), Stage.LOAD)
     except Exception as e:  # a runtime's own error types: still a load failure
-        return fail("load_failed", f"{job.runtime}: {first_line(e)}")
-    result["settings_used"] = session.settings_used
+        return AgentReply(Status.LOAD_FAILED, f"{job.runtime}: {first_line(e)}", Stage.LOAD)
+
+
+def _run_failed(reason: str, **done) -> AgentReply:
+    return AgentReply(Status.RUN_FAILED, reason, Stage.RUN, peak_rss_mb=_peak_rss_mb(), **done)
+
+
+def _latency(job: Job, session, load_ms: float) -> AgentReply:
+    done = {"load_ms": load_ms, "settings_used": session.settings_used,
+            "fingerprint": fingerprint.collect()}
     try:
         shape = _input_shape(job)
-        rng = np.random.default_rng(INPUT_SEED)
-        x = rng.standard_normal(shape).astype(job.input_dtype)
+        x = np.random.default_rng(INPUT_SEED).standard_normal(shape).astype(job.input_dtype)
         native = session.prepare(x)
         started = time.perf_counter()
         first = session.run(native)
-        result["first_inference_ms"] = (time.perf_counter() - started) * 1e3
+        done["first_inference_ms"] = (time.perf_counter() - started) * 1e3
         y = session.to_numpy(first)
     except Exception as e:  # the runtime rejected the input (shape, dtype) or failed to run
-        return fail("run_failed", f"{job.runtime} rejected the input: {first_line(e)}")
-    result["input"] = {"shape": list(shape), "dtype": job.input_dtype}
-    result["output_shape"] = list(y.shape)
+        return _run_failed(f"{job.runtime} rejected the input: {first_line(e)}", **done)
+    done.update(input_shape=tuple(shape), input_dtype=job.input_dtype, output_shape=tuple(y.shape))
     if not np.isfinite(y).all():
-        return fail("run_failed", "the first inference returned NaN or Inf")
+        return _run_failed("the first inference returned NaN or Inf", **done)
     stats, last = harness.measure(partial(session.run, native), job.harness)
     if not np.isfinite(session.to_numpy(last)).all():
-        return fail("run_failed", "an inference during timing returned NaN or Inf")
-    result["latency"] = stats.to_dict()
-    result["throughput_ips"] = job.settings.batch * 1e3 / stats.mean_ms
-    result["peak_rss_mb"] = _peak_rss_mb()
-    return result
+        return _run_failed("an inference during timing returned NaN or Inf", **done)
+    return AgentReply(Status.OK, latency=stats, throughput_ips=job.settings.batch * 1e3 / stats.mean_ms,
+                      peak_rss_mb=_peak_rss_mb(), **done)
+
+
+def _outputs(job: Job, session, load_ms: float) -> AgentReply:
+    done = {"load_ms": load_ms, "settings_used": session.settings_used}
+    batch = job.settings.batch
+    try:
+        x = np.load(job.inputs, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as e:
+        return _run_failed(f"cannot read the input tensor file: {first_line(e)}", **done)
+    chunks = []
+    try:
+        for start in range(0, len(x), batch):
+            chunk = np.array(x[start:start + batch])  # a private, writable copy of the mapping
+            n = len(chunk)
+            if n < batch:  # the session was loaded for one batch size: pad the last chunk
+                pad = np.zeros((batch - n, *chunk.shape[1:]), chunk.dtype)
+                chunk = np.concatenate([chunk, pad])
+            chunks.append(np.array(session.to_numpy(session.run(session.prepare(chunk)))[:n]))
+    except Exception as e:  # the runtime rejected the input or failed to run
+        return _run_failed(f"{job.runtime} failed on the inputs: {first_line(e)}", **done)
+    y = np.concatenate(chunks) if chunks else np.zeros((0,), np.float32)
+    partial_path = f"{job.outputs}.partial-{os.getpid()}"
+    with open(partial_path, "wb") as f:
+        if job.top_k:
+            k = min(job.top_k, y.shape[-1])
+            indices = np.argsort(-y, axis=-1, kind="stable")[..., :k]
+            np.savez(f, indices=indices, values=np.take_along_axis(y, indices, axis=-1))
+        else:
+            np.save(f, y)
+    os.replace(partial_path, job.outputs)  # never a half-written outputs file
+    return AgentReply(Status.OK, input_shape=tuple(x.shape), input_dtype=str(x.dtype),
+                      output_shape=tuple(y.shape), outputs_path=job.outputs, samples=len(x),
+                      peak_rss_mb=_peak_rss_mb(), **done)
+
+
+def run_job(job: Job) -> AgentReply:
+    """Load the model and do the job; never raises for anything the model or runtime does."""
+    loaded = _load(job)
+    if isinstance(loaded, AgentReply):
+        return replace(loaded, peak_rss_mb=_peak_rss_mb())
+    session, load_ms = loaded
+    return (_outputs if job.kind == "outputs" else _latency)(job, session, load_ms)
 
 
 def main() -> int:
     try:
         job = Job.from_dict(json.loads(sys.stdin.read()))
     except (ValueError, KeyError, TypeError) as e:
-        print(json.dumps({"status": "load_failed", "reason": f"malformed job: {first_line(e)}"}))
+        reply = AgentReply(Status.LOAD_FAILED, f"malformed job: {first_line(e)}", Stage.LOAD)
+        print(json.dumps(reply.to_dict()), flush=True)
         return 2
-    print(json.dumps(run_job(job), default=str), flush=True)
+    print(json.dumps(run_job(job).to_dict(), allow_nan=False), flush=True)
     return 0
 
 

@@ -16,32 +16,20 @@ import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Iterator
 
-from . import __version__
 from .errors import OutputError
+from .files import sha256_file
 
 MANIFEST = "manifest.json"
 SCHEMA_VERSION = 1
 _STAGING_PREFIX = ".staging-"
 # Outcomes a later identical export reuses: the same inputs and tool versions give the same
 # artifact, failed validation included (it is reported again; --force redoes it).
-REUSABLE_STATUSES = ("ok", "degraded", "failed")
+REUSABLE_STATUSES = ("ok", "degraded", "failed", "load_failed", "run_failed")
 # "No space left", "file too large" (a size limit), "quota exceeded": all mean a full disk here.
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
-
-
-def tool_versions(distributions: tuple[str, ...]) -> dict[str, str]:
-    """Installed versions, read from metadata without importing the packages."""
-    versions = {"edgebench": __version__}
-    for dist in distributions:
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = "missing"
-    return versions
 
 
 def cache_key(parts: dict) -> str:
@@ -63,7 +51,15 @@ class Artifact:
 
     @property
     def status(self) -> str:
-        return self.manifest["validation"]["outcome"]
+        return self.manifest.get("status") or self.manifest["validation"]["outcome"]
+
+    @property
+    def reason(self) -> str:
+        return self.manifest.get("reason") or self.manifest["validation"]["reason"]
+
+    @property
+    def stage(self) -> str | None:
+        return self.manifest.get("stage")
 
 
 def read(folder: Path) -> Artifact | None:
@@ -130,8 +126,6 @@ def _alive(pid: int) -> bool:
 
 def describe_files(folder: Path) -> dict:
     """Manifest entries for every model file in a staged folder (main file first)."""
-    from .zoo.weights import sha256_file
-
     parts = [{"name": p.name, "size_bytes": p.stat().st_size, "sha256": sha256_file(p)}
              for p in sorted(folder.iterdir(), key=lambda p: p.suffix == ".bin") if p.is_file()]
     return {"file": parts[0], "files": parts, "size_bytes": sum(p["size_bytes"] for p in parts)}

@@ -8,7 +8,9 @@ from typing import Callable
 
 from . import artifacts, formats
 from .errors import UserInputError
+from .files import sha256_file
 from .harness import HarnessSettings
+from .results import CellKey, LatencyCell, Stage, Status
 from .runtimes import ModelRef, RuntimeSettings
 from .targets import Target, run_agent
 
@@ -42,34 +44,67 @@ class BenchRequest:
 
 
 @dataclass(frozen=True)
-class Cell:
+class Source:
+    """What one ARTIFACT argument names: host-side files and the identity of the model."""
+
     label: str
-    model: ModelRef
-    runtime: str
+    model: ModelRef  # host-side paths
     model_name: str | None
+    weights: str  # identity: "sha256:..." or "random:seed=N"
+    weights_choice: str  # what rebuilds the PyTorch reference: imagenet | random | PATH
     size_bytes: int | None
+    converter: str | None = None
+    calibration: str | None = None
+    tools: tuple[tuple[str, str], ...] = ()
 
 
-def _from_manifest(folder: Path, manifest: dict) -> tuple[ModelRef, str, int]:
-    weights = manifest["weights"]
+@dataclass(frozen=True)
+class Cell:
+    """One (source, runtime) to measure."""
+
+    source: Source
+    runtime: str
+    settings: RuntimeSettings
+
+    @property
+    def precision(self) -> str:
+        return (self.settings.precision or "fp32") if self.runtime == "torch" else self.source.model.precision
+
+    def key(self, target: str) -> CellKey:
+        s = self.source
+        return CellKey(model=s.model_name or Path(s.model.path or s.label).name, weights=s.weights,
+                       format=s.model.format, precision=self.precision, converter=s.converter,
+                       calibration=s.calibration, runtime=self.runtime,
+                       settings=self.settings.to_dict(), target=target, tools=dict(s.tools))
+
+
+def _from_manifest(label: str, art: artifacts.Artifact, weights_choice: str) -> Source:
+    m = art.manifest
+    weights = m["weights"]
+    main, rest = art.model_file, [art.path / f["name"] for f in m["files"][1:]]
     ref = ModelRef(
-        path=str(folder / manifest["file"]["name"]), format=manifest["format"],
-        precision=manifest["precision"], input_name=manifest["input"]["name"],
-        input_shape=tuple(manifest["input"]["shape"]), input_dtype=manifest["input"]["dtype"],
-        zoo_model=manifest["model"]["name"],
-        weights=weights["path"] if weights["source"] == "checkpoint" else weights["source"],
-        resolution=manifest["model"]["resolution"])
-    return ref, manifest["model"]["name"], manifest["size_bytes"]
+        path=str(main), format=m["format"], precision=m["precision"],
+        input_name=m["input"]["name"], input_shape=tuple(m["input"]["shape"]),
+        input_dtype=m["input"]["dtype"], sidecar=str(rest[0]) if rest else None,
+        resolution=m["model"]["resolution"])
+    identity = (f"random:seed={weights['seed']}" if weights["source"] == "random"
+                else f"sha256:{weights['sha256']}")
+    choice = weights["path"] if weights["source"] == "checkpoint" else weights["source"]
+    return Source(label, ref, m["model"]["name"], identity, choice, m["size_bytes"],
+                  converter=m.get("converter"), calibration=m.get("calibration_id"),
+                  tools=tuple(sorted(m.get("tools", {}).items())))
 
 
-def resolve(spec: str, weights: str = "random") -> tuple[ModelRef, str | None, int | None]:
+def resolve(spec: str, weights: str = "random") -> Source:
     """An artifact folder, a model file or ``zoo:MODEL`` to what the agent loads."""
     if spec.startswith(ZOO_PREFIX):
         from . import zoo
+        from .zoo.weights import resolve as resolve_weights
 
         entry = zoo.get(spec[len(ZOO_PREFIX):])
-        return ModelRef(path=None, format="torch", zoo_model=entry.name, weights=weights,
-                        resolution=entry.resolution), entry.name, None
+        resolved = resolve_weights(entry, weights)
+        ref = ModelRef(path=None, format="torch", resolution=entry.resolution)
+        return Source(spec, ref, entry.name, resolved.identity, weights, None)
     path = Path(spec)
     if not path.exists():
         raise UserInputError(f"artifact {spec} does not exist: give an artifact folder, a model "
@@ -77,7 +112,7 @@ def resolve(spec: str, weights: str = "random") -> tuple[ModelRef, str | None, i
     if path.is_dir():
         art = artifacts.read(path)
         if art is not None:
-            return _from_manifest(path, art.manifest)
+            return _from_manifest(spec, art, weights)
         files = [p for p in sorted(path.iterdir()) if formats.format_of(p)]
         if len(files) != 1:
             raise UserInputError(f"{spec} has no manifest.json and {len(files)} model files: "
@@ -89,50 +124,80 @@ def resolve(spec: str, weights: str = "random") -> tuple[ModelRef, str | None, i
         raise UserInputError(f"{spec}: unknown model file type (expected {suffixes})")
     art = artifacts.read(path.parent)
     if art is not None and art.manifest["file"]["name"] == path.name:
-        return _from_manifest(path.parent, art.manifest)
-    return ModelRef(path=str(path), format=fmt), None, path.stat().st_size
+        return _from_manifest(spec, art, weights)
+    return Source(spec, ModelRef(path=str(path), format=fmt), None, f"sha256:{sha256_file(path)}",
+                  weights, path.stat().st_size)
 
 
-def plan(request: BenchRequest) -> list[tuple[Cell | None, dict | None]]:
-    """Cells to measure, and rows the capability table already answers (unsupported)."""
+def plan(request: BenchRequest, target: str = "local") -> list[Cell | LatencyCell]:
+    """Cells to measure, and cells the capability table already answers (unsupported)."""
     request.check()
-    cells: list[tuple[Cell | None, dict | None]] = []
+    planned: list[Cell | LatencyCell] = []
     for spec in request.artifacts:
-        ref, name, size = resolve(spec, request.weights)
-        if request.runtime:
-            runtimes = [request.runtime]
-        else:
-            runtimes = ["torch"] if ref.format == "torch" else formats.runtimes_for(ref.format)
+        source = resolve(spec, request.weights)
+        runtimes = [request.runtime] if request.runtime else formats.runtimes_for(source.model.format)
         for runtime in runtimes:
-            loads = ref.format in formats.RUNTIMES[runtime].formats or (
-                runtime == "torch" and ref.zoo_model) or runtime == "null"
-            if not loads:
-                cells.append((None, {"label": spec, "runtime": runtime, "format": ref.format,
-                                     "status": "unsupported",
-                                     "reason": f"{runtime} does not load {ref.format} (it loads "
-                                               f"{', '.join(formats.RUNTIMES[runtime].formats) or 'zoo models'})"}))
+            settings = request.settings if runtime == "torch" else replace(request.settings, precision=None)
+            cell = Cell(source, runtime, settings)
+            loads = formats.RUNTIMES[runtime].loads(source.model.format, source.model_name)
+            if loads:
+                planned.append(cell)
                 continue
-            cells.append((Cell(spec, ref, runtime, name, size), None))
-    return cells
+            planned.append(LatencyCell(
+                label=spec, model=source.model_name, format=source.model.format,
+                precision=cell.precision, runtime=runtime, target=target,
+                status=Status.UNSUPPORTED, stage=Stage.PLAN, key=cell.key(target).digest,
+                reason=f"{runtime} does not load {source.model.format} (it loads "
+                       f"{formats.RUNTIMES[runtime].describe_loads()})",
+                settings=settings, harness=request.harness, size_bytes=source.size_bytes,
+                tools=dict(source.tools)))
+    return planned
+
+
+def _agent_model(cell: Cell, target: Target) -> ModelRef:
+    """The cell's model with target-side paths (the torch reference built and described)."""
+    ref = cell.source.model
+    if cell.runtime == "torch":
+        from . import zoo
+        from .zoo.reference import torch_reference
+        from .zoo.weights import resolve as resolve_weights
+
+        entry = zoo.get(cell.source.model_name)
+        resolution = ref.resolution or entry.resolution
+        ref = torch_reference(entry, resolve_weights(entry, cell.source.weights_choice), resolution)
+    return replace(ref, path=target.put(Path(ref.path)) if ref.path else None,
+                   sidecar=target.put(Path(ref.sidecar)) if ref.sidecar else None)
+
+
+def measure(cell: Cell, request: BenchRequest, target: Target) -> LatencyCell:
+    """One cell through the agent on ``target``: a typed result whatever happens."""
+    from .agent import Job
+
+    job = Job(model=_agent_model(cell, target), runtime=cell.runtime, settings=cell.settings,
+              harness=request.harness)
+    reply = run_agent(target, job.to_dict(), request.timeout_s)
+    s = cell.source
+    fingerprint = reply.fingerprint or {}
+    return LatencyCell(
+        label=s.label, model=s.model_name, format=s.model.format, precision=cell.precision,
+        runtime=cell.runtime, target=target.name, status=reply.status, reason=reply.reason,
+        key=cell.key(target.name).digest, stage=reply.stage,
+        tools={**dict(s.tools), **fingerprint.get("versions", {})}, signal=reply.signal,
+        size_bytes=s.size_bytes, settings=cell.settings, harness=request.harness,
+        settings_used=reply.settings_used, latency=reply.latency, load_ms=reply.load_ms,
+        first_inference_ms=reply.first_inference_ms, peak_rss_mb=reply.peak_rss_mb,
+        throughput_ips=reply.throughput_ips, input_shape=reply.input_shape,
+        output_shape=reply.output_shape, fingerprint=reply.fingerprint)
 
 
 def run(request: BenchRequest, target: Target,
-        progress: Callable[[str], None] = lambda step: None) -> list[dict]:
+        progress: Callable[[str], None] = lambda step: None) -> list[LatencyCell]:
     """Measure every cell; a failing cell never stops the others."""
-    from .agent import Job
-
     rows = []
-    for cell, answered in plan(request):
-        if answered is not None:
-            rows.append(answered)
+    for cell in plan(request, target.name):
+        if isinstance(cell, LatencyCell):
+            rows.append(cell)
             continue
-        progress(f"{cell.label} in {cell.runtime}")
-        settings = request.settings
-        if cell.runtime != "torch":
-            settings = replace(settings, precision=None)
-        job = Job(model=cell.model, runtime=cell.runtime, settings=settings, harness=request.harness)
-        result = run_agent(target, job.to_dict(), request.timeout_s)
-        rows.append({"label": cell.label, "model": cell.model_name, "format": cell.model.format,
-                     "precision": (settings.precision or "fp32") if cell.runtime == "torch"
-                     else cell.model.precision, "size_bytes": cell.size_bytes, **result})
+        progress(f"{cell.source.label} in {cell.runtime}")
+        rows.append(measure(cell, request, target))
     return rows

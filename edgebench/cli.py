@@ -1,8 +1,7 @@
-"""The ``edgebench`` command: click options, console tables, typed errors mapped to exit codes."""
+"""The ``edgebench`` command: click options, calls and exit codes. Tables live in ``report``."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -30,37 +29,38 @@ def exit_code(error: errors.EdgebenchError) -> int:
     return next(code for cls, code in EXIT_CODES if isinstance(error, cls))
 
 
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    console = Console(stderr=stderr, soft_wrap=False)
-    if not console.is_terminal:  # rich's 80-column default cuts tables in pipes and logs
-        console = Console(stderr=stderr, soft_wrap=False, width=160)
-    return console
-
-
 def _print_json(data) -> None:
-    click.echo(json.dumps(data, indent=2, default=str))
+    """Strict JSON (no NaN or Infinity) of typed results or plain data."""
+    from .results import to_json
+
+    click.echo(to_json(data))
 
 
 class _Group(click.Group):
     """Runs subcommands with typed errors turned into one line and an exit code."""
 
     def invoke(self, ctx):
+        from .logs import quiet, user_stderr
+
+        verbose = "--verbose" in ctx.protected_args or "--verbose" in sys.argv[1:2]
         try:
-            return super().invoke(ctx)
+            with quiet(verbose or ctx.params.get("verbose", False)):
+                return super().invoke(ctx)
         except errors.EdgebenchError as e:
-            click.echo(f"error: {e}", err=True)
+            click.echo(f"error: {e}", file=user_stderr())
             ctx.exit(exit_code(e))
         except KeyboardInterrupt:
-            click.echo("error: interrupted: nothing half-written was kept; run the command again", err=True)
+            click.echo("error: interrupted: nothing half-written was kept; run the command again",
+                       file=user_stderr())
             ctx.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="edgebench")
-def cli():
-    """Export image classifiers to ONNX, validate every artifact, benchmark them.
+@click.option("--verbose", is_flag=True, help="Show the converters' and runtimes' own log lines.")
+def cli(verbose):
+    """Export image classifiers to ONNX, OpenVINO IR and TFLite, validate every artifact,
+    benchmark them.
 
     \b
     Example:
@@ -95,16 +95,9 @@ def list_cmd(pattern, as_json):
     rows = [_model_row(n) for n in zoo.list_models(pattern)]
     if as_json:
         return _print_json(rows)
-    from rich.table import Table
+    from .report import console
 
-    table = Table(title=f"edgebench model zoo ({len(rows)} models)")
-    for col, justify in (("name", "left"), ("family", "left"), ("params M", "right"),
-                         ("GMACs", "right"), ("resolution", "right"), ("ref. top-1", "right")):
-        table.add_column(col, justify=justify)
-    for r in rows:
-        table.add_row(r["name"], r["family"], f"{r['params_m']:.2f}", f"{r['gmacs']:.3f}",
-                      str(r["resolution"]), f"{r['ref_top1']:.2f}" if r["ref_top1"] else "-")
-    _console().print(table)
+    console.models(rows)
 
 
 @cli.command()
@@ -136,38 +129,31 @@ def info(model, as_json):
     )
     if as_json:
         return _print_json(data)
-    console = _console()
-    for key, value in data.items():
-        if isinstance(value, dict):
-            console.print(f"[bold]{key}[/bold]:")
-            for k, v in value.items():
-                console.print(f"  {k}: {v}", highlight=False)
-        else:
-            console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+    from .report import console
+
+    console.mapping(data)
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def capabilities(as_json):
-    """Show the capability table: format x precision x converter x runtime.
+    """Show the capability table: format x precision x converter x runtimes.
+
+    The first runtime of a row validates the export; every runtime listed can bench it.
 
     \b
     Example:
       edgebench capabilities --json
     """
     rows = [{"format": c.format, "precision": c.precision, "converter": c.converter,
-             "runtimes": list(c.runtimes), "tolerance": c.tolerance.to_dict()}
+             "runtimes": list(c.runtimes), "validated_by": c.runtimes[0],
+             "calibrated": c.calibrated, "tolerance": c.tolerance.to_dict()}
             for c in formats.CAPABILITIES]
     if as_json:
         return _print_json(rows)
-    from rich.table import Table
+    from .report import console
 
-    table = Table(title="supported exports")
-    for col in ("format", "precision", "converter", "runtimes"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(r["format"], r["precision"], r["converter"], ", ".join(r["runtimes"]))
-    _console().print(table)
+    console.capabilities(rows)
 
 
 def _split_formats(ctx, param, value: str | None) -> tuple[str, ...] | None:
@@ -179,13 +165,25 @@ def _split_formats(ctx, param, value: str | None) -> tuple[str, ...] | None:
     return names
 
 
+# --fp16, --bf16, --int8 ...: one flag per precision of the table beyond FP32 (always made)
+_EXTRA_PRECISIONS = tuple(p for p in formats.PRECISIONS.values() if p.name != "fp32")
+_LAYOUTS = tuple(dict.fromkeys(lay for f in formats.FORMATS.values() for lay in f.layouts))
+
+
+def _precision_flags(command):
+    for spec in reversed(_EXTRA_PRECISIONS):
+        where = ", ".join(c.format for c in formats.CAPABILITIES if c.precision == spec.name)
+        command = click.option(f"--{spec.name}", is_flag=True,
+                               help=f"Add {spec.name.upper()} artifacts: {spec.description} "
+                                    f"({where}).")(command)
+    return command
+
+
 @cli.command()
 @click.argument("model")
 @click.option("--formats", "formats_", default=None, callback=_split_formats,
               help=f"Comma-separated subset of {','.join(formats.FORMATS)} [default: all].")
-@click.option("--int8", is_flag=True, help="Add INT8 artifacts (post-training static quantisation).")
-@click.option("--fp16", is_flag=True, help="Add FP16 artifacts.")
-@click.option("--bf16", is_flag=True, help="Add BF16 artifacts (OpenVINO's own precision).")
+@_precision_flags
 @click.option("--calib", default=None, metavar="SOURCE[:N]",
               help="INT8 calibration: a folder of images, fashion-mnist or random; N samples "
                    "[default: fashion-mnist:300].")
@@ -193,7 +191,7 @@ def _split_formats(ctx, param, value: str | None) -> tuple[str, ...] | None:
               help="imagenet | random | PATH to a .pt/.pth/.safetensors state_dict.")
 @click.option("--resolution", type=int, default=None,
               help="Input height and width in pixels [default: the model's native one].")
-@click.option("--layout", type=click.Choice(["nchw", "nhwc"]), default="nchw", show_default=True,
+@click.option("--layout", type=click.Choice(_LAYOUTS), default=_LAYOUTS[0], show_default=True,
               help="Input layout of the artifacts (nhwc: channels-last inputs).")
 @click.option("--opset", type=int, default=17, show_default=True, help="ONNX opset.")
 @click.option("--dynamic-batch", is_flag=True, help="Make the batch dimension dynamic (ONNX, OpenVINO).")
@@ -205,14 +203,16 @@ def _split_formats(ctx, param, value: str | None) -> tuple[str, ...] | None:
               show_default=True, help="Artifact tree root; MODEL/FORMAT-PRECISION/ inside.")
 @click.option("--force", is_flag=True, help="Re-export even when a cached artifact matches.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-def export(model, formats_, int8, fp16, bf16, calib, weights, resolution, layout, opset,
-           dynamic_batch, validate_samples, min_top1_agreement, out_dir, force, as_json):
+def export(model, formats_, calib, weights, resolution, layout, opset, dynamic_batch,
+           validate_samples, min_top1_agreement, out_dir, force, as_json, **precision_flags):
     """Export MODEL to ONNX, OpenVINO IR and TFLite; validate every artifact against PyTorch.
 
-    FP32 is always made; --fp16, --bf16 and --int8 add precisions. Each artifact folder
-    holds the model file(s) and manifest.json. An identical second export is a cache hit.
+    FP32 is always made; --fp16, --bf16 and --int8 add precisions. Each artifact is
+    validated by its runtime in a process of its own; its folder holds the model file(s)
+    and manifest.json. An identical second export is a cache hit.
     Exit codes: 0 ok, 3 degraded, 4 validation failed, 2 bad input, 5 missing extra,
-    6 weights or data unavailable, 7 output not writable, 8 export failed.
+    6 weights or data unavailable, 7 output not writable, 8 export failed,
+    9 a validation crashed or timed out (rerun to redo only those).
 
     \b
     Example:
@@ -221,11 +221,11 @@ def export(model, formats_, int8, fp16, bf16, calib, weights, resolution, layout
       edgebench export resnet18 --weights random --formats onnx --json
     """
     from .export import ExportRequest, planned_steps, run
+    from .report import console
 
     for name in formats_ or ():
         formats.check_format(name)
-    precisions = tuple(p for p, on in (("fp32", True), ("fp16", fp16), ("bf16", bf16),
-                                       ("int8", int8)) if on)
+    precisions = ("fp32", *(p.name for p in _EXTRA_PRECISIONS if precision_flags[p.name]))
     request = ExportRequest(
         model=model, formats=formats_ or tuple(formats.FORMATS), precisions=precisions,
         weights=weights, resolution=resolution, layout=layout, opset=opset,
@@ -234,51 +234,39 @@ def export(model, formats_, int8, fp16, bf16, calib, weights, resolution, layout
         explicit_formats=formats_ is not None)
 
     def warn(message: str) -> None:
-        click.echo(f"warning: {message}", err=True)
+        from .logs import user_stderr
 
-    with _progress(planned_steps(request), f"export {model}") as step:
-        results = run(request, step, warn)
+        click.echo(f"warning: {message}", file=user_stderr())
+
+    with console.progress(planned_steps(request), f"export {model}") as step:
+        cells = run(request, step, warn)
     if as_json:
-        _print_json([r.to_dict() for r in results])
+        _print_json([c.to_dict() for c in cells])
     else:
-        _print_export_table(model, results)
-    _raise_for_results(model, results)
+        console.exports(model, cells)
+    _raise_for_exports(model, cells)
 
 
-def _raise_for_results(model: str, results) -> None:
-    """The worst outcome decides the exit: export failed, validation failed, degraded."""
-    for status, error, label in (("export_failed", errors.ExportError, "export failed"),
-                                 ("failed", errors.ValidationFailedError, "validation failed"),
-                                 ("degraded", errors.ValidationDegradedError, "degraded")):
-        hit = next((r for r in results if r.status == status), None)
+# The worst status decides an export's exit: most severe first.
+_EXPORT_FAILURES: tuple[tuple[tuple[str, ...], type[errors.EdgebenchError], str], ...] = (
+    (("export_failed",), errors.ExportError, "export failed"),
+    (("crashed", "timeout", "infra_error", "interrupted"), errors.CellsFailedError,
+     "validation did not finish"),
+    (("failed", "load_failed", "run_failed"), errors.ValidationFailedError, "validation failed"),
+    (("degraded",), errors.ValidationDegradedError, "degraded"),
+)
+
+
+def _raise_for_exports(model: str, cells) -> None:
+    for statuses, error, label in _EXPORT_FAILURES:
+        hit = next((c for c in cells if c.status in statuses), None)
         if hit:
-            where = f" (artifact kept at {hit.artifact.path})" if hit.artifact else ""
-            raise error(f"{model} {hit.key}: {label}: {hit.reason}{where}")
+            where = f" (artifact kept at {hit.path})" if hit.path else ""
+            status = f" ({hit.status})" if hit.status != label else ""
+            raise error(f"{model} {hit.label}: {label}{status}: {hit.reason}{where}")
 
 
-def _print_export_table(model: str, results) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"{model}: exports")
-    for col in ("format", "precision", "status", "size MB", "max abs diff", "min cosine",
-                "top-1 agree", "export s", "cache"):
-        table.add_column(col)
-    for r in results:
-        row = [r.format, r.precision, r.status]
-        if r.artifact:
-            m = r.artifact.manifest
-            v = m["validation"]
-            row += [f"{m['size_bytes'] / 1e6:.2f}", f"{v['max_abs_diff']:.2e}",
-                    f"{v['min_cosine']:.6f}", f"{v['top1_agreement']:.0%}",
-                    f"{m['export_seconds']:.1f}", "hit" if r.cached else "new"]
-        else:
-            row += ["-"] * 6
-        table.add_row(*row)
-    console = _console()
-    console.print(table)
-    for r in results:
-        where = r.artifact.path if r.artifact else r.reason
-        console.print(f"{r.key}: {where}", highlight=False, markup=False)
+_TORCH_PRECISIONS = formats.RUNTIMES["torch"].precisions
 
 
 @cli.command()
@@ -287,7 +275,7 @@ def _print_export_table(model: str, results) -> None:
               help="Runtime to use [default: every runtime that loads the format].")
 @click.option("--device", default="cpu", show_default=True,
               help="Device; per runtime: " + "; ".join(
-                  f"{r.name}: {r.devices}" for r in formats.RUNTIMES.values() if r.name != "null"))
+                  f"{r.name}: {r.devices}" for r in formats.RUNTIMES.values() if not r.any_format))
 @click.option("--threads", type=int, default=None, help="Inference threads [default: the runtime's].")
 @click.option("--batch", type=int, default=1, show_default=True, help="Batch size.")
 @click.option("--warmup", "warmup_runs", type=int, default=harness.DEFAULT_WARMUP_RUNS,
@@ -303,8 +291,8 @@ def _print_export_table(model: str, results) -> None:
 @click.option("--hint", type=click.Choice(["latency", "throughput"]), default="latency",
               show_default=True, help="OpenVINO performance hint.")
 @click.option("--xnnpack/--no-xnnpack", default=True, show_default=True, help="TFLite XNNPACK delegate.")
-@click.option("--precision", type=click.Choice(["fp32", "fp16"]), default="fp32", show_default=True,
-              help="torch backend precision (other runtimes run the artifact's own).")
+@click.option("--precision", type=click.Choice(_TORCH_PRECISIONS), default=_TORCH_PRECISIONS[0],
+              show_default=True, help="torch backend precision (other runtimes run the artifact's own).")
 @click.option("--cuda-graphs/--no-cuda-graphs", default=True, show_default=True,
               help="torch on CUDA: capture once, replay.")
 @click.option("--channels-last/--no-channels-last", default=True, show_default=True,
@@ -326,7 +314,8 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
       edgebench bench artifacts/resnet50/onnx-fp32 artifacts/resnet50/openvino-fp32 --threads 2
       edgebench bench zoo:resnet50 --runtime torch --device gpu --precision fp16 --batch 64
     """
-    from .bench import BenchRequest, run
+    from .bench import BenchRequest, plan, run
+    from .report import console
     from .runtimes import RuntimeSettings
     from .targets.local import LocalTarget
 
@@ -338,90 +327,17 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
         harness=harness.HarnessSettings(warmup_runs=warmup_runs, min_runs=min_runs,
                                         min_seconds=min_seconds, max_seconds=max_seconds))
     request.check()
-    with _progress(len(artifacts) * 2, "bench") as step:
-        rows = run(request, LocalTarget(), step)
+    with LocalTarget() as target, console.progress(len(plan(request)), "bench") as step:
+        cells = run(request, target, step)
     if as_json:
-        _print_json(rows)
+        _print_json([c.to_dict() for c in cells])
     else:
-        _print_bench_table(rows)
-    bad = [r for r in rows if r["status"] not in ("ok", "unsupported")]
+        console.latencies(cells)
+    bad = [c for c in cells if c.status.is_failure]
     if bad:
         raise errors.CellsFailedError(
-            f"{len(bad)} of {len(rows)} cells failed; first: {bad[0]['label']} in "
-            f"{bad[0]['runtime']}: {bad[0]['status']}: {bad[0]['reason']}")
-
-
-def _print_bench_table(rows) -> None:
-    from rich.table import Table
-
-    table = Table(title="edgebench bench (ms unless stated)")
-    for col in ("artifact", "runtime", "thr", "batch", "status", "p50", "p90", "p99", "mean", "std",
-                "load", "first", "RSS MB", "img/s", "size MB"):
-        table.add_column(col, justify="left" if col in ("artifact", "runtime", "status") else "right")
-    for r in rows:
-        lat = r.get("latency") or {}
-        s = r.get("settings") or {}
-
-        def f(value, fmt="{:.2f}"):
-            return fmt.format(value) if isinstance(value, (int, float)) else "-"
-
-        label = r["label"]
-        if not label.startswith("zoo:"):  # MODEL/FORMAT-PRECISION reads better than a long path
-            label = "/".join(Path(label).parts[-2:])
-        table.add_row(label, r["runtime"], str(s.get("threads") or "def"), str(s.get("batch", "")),
-                      r["status"], f(lat.get("p50_ms")), f(lat.get("p90_ms")), f(lat.get("p99_ms")),
-                      f(lat.get("mean_ms")), f(lat.get("std_ms")), f(r.get("load_ms"), "{:.0f}"),
-                      f(r.get("first_inference_ms")), f(r.get("peak_rss_mb"), "{:.0f}"),
-                      f(r.get("throughput_ips"), "{:.1f}"),
-                      f(r["size_bytes"] / 1e6 if r.get("size_bytes") else None))
-    console = _console()
-    console.print(table)
-    fp = next((r["fingerprint"] for r in rows if r.get("fingerprint")), None)
-    if fp:
-        console.print(f"device: {fp['cpu_model']} | {fp['arch']} {fp['bits']}-bit | {fp['cores']} cores"
-                      f" | ISA {' '.join(fp['isa_flags']) or '-'} | governor {fp['governor'] or '-'}",
-                      highlight=False)
-    for r in rows:
-        if r["status"] != "ok":
-            console.print(f"{r['label']} ({r['runtime']}): {r['status']}: {r['reason']}",
-                          highlight=False, markup=False)
-
-
-class _NoProgress:
-    def __enter__(self):
-        return lambda step: None
-
-    def __exit__(self, *exc):
-        return False
-
-
-def _progress(total: int, title: str):
-    """A progress bar on stderr when it is a terminal; silent otherwise."""
-    if not sys.stderr.isatty():
-        return _NoProgress()
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    class _Bar:
-        def __enter__(self):
-            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                     TimeElapsedColumn(), console=_console(stderr=True), transient=True)
-            self.progress.__enter__()
-            self.task = self.progress.add_task(title, total=total)
-            self.started = False
-
-            def step(description: str) -> None:
-                if self.started:
-                    self.progress.advance(self.task)
-                self.started = True
-                self.progress.update(self.task, description=f"{title}: {description}")
-
-            return step
-
-        def __exit__(self, *exc):
-            self.progress.update(self.task, completed=total)
-            return self.progress.__exit__(*exc)
-
-    return _Bar()
+            f"{len(bad)} of {len(cells)} cells failed; first: {bad[0].label} in "
+            f"{bad[0].runtime}: {bad[0].status}: {bad[0].reason}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -58,6 +58,12 @@ class CellsFailedError(EdgebenchError):
     """Some cells of a benchmark did not produce a measurement (the others did)."""
 
 
+def first_line(error: BaseException, limit: int = 300) -> str:
+    """An exception's first line, bounded: what one-line messages quote."""
+    text = str(error).strip()
+    return text.splitlines()[0][:limit] if text else type(error).__name__
+
+
 def require(module: str, extra: str):
     """Import ``module`` lazily or raise a one-line error naming the extra to install."""
     import importlib

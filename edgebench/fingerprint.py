@@ -62,13 +62,18 @@ def _throttled() -> str | None:
     return out.stdout.strip().partition("=")[2] or None
 
 
-def versions() -> dict[str, str]:
-    found = {}
-    for dist in RUNTIME_DISTRIBUTIONS:
+def tool_versions(distributions=RUNTIME_DISTRIBUTIONS, missing: str | None = None) -> dict[str, str]:
+    """edgebench's and each distribution's installed version, read from metadata without
+    importing it; an absent one is left out, or recorded as ``missing`` when given."""
+    from . import __version__
+
+    found = {"edgebench": __version__}
+    for dist in distributions:
         try:
             found[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
-            continue
+            if missing is not None:
+                found[dist] = missing
     return found
 
 
@@ -91,5 +96,5 @@ def collect() -> dict:
         "frequency_mhz": int(freq_khz) / 1000 if freq_khz and freq_khz.isdigit() else None,
         "temperatures_c": _temperatures_c() or None,
         "throttled": _throttled(),
-        "versions": versions(),
+        "versions": tool_versions(),
     }

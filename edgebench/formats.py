@@ -22,7 +22,7 @@ class Tolerance:
     largest absolute logit, so random and trained weights share one bound.
     """
 
-    max_rel_diff: float
+    max_rel_diff: float | None  # None: output differences are not judged
     min_cosine: float
     min_top1_agreement: float
     fail_cosine: float
@@ -47,17 +47,32 @@ class FormatSpec:
     description: str
     layouts: tuple[str, ...] = ("nchw", "nhwc")  # input layouts an export can take
 
+    @property
+    def runtimes(self) -> tuple[str, ...]:
+        return tuple(runtimes_for(self.name))
+
 
 @dataclass(frozen=True)
 class RuntimeSpec:
     name: str
     module: str  # edgebench backend module: load() and run() only; imports its runtime lazily
-    formats: tuple[str, ...]  # formats it loads; empty: it takes a zoo model (torch) or nothing
+    formats: tuple[str, ...]  # formats it loads
     extra: str  # the edgebench extra that brings it
     devices: str  # what --device accepts, for help texts
+    precisions: tuple[str, ...] = ()  # what it can be asked to run in; empty: the artifact's own
+    reference: bool = False  # also runs the PyTorch reference of any artifact naming its model
+    any_format: bool = False  # loads nothing, so takes anything (the null runtime)
 
     def load_backend(self):
         return importlib.import_module(self.module)
+
+    def loads(self, fmt: str, model_name: str | None = None) -> bool:
+        """Whether this runtime can run a model of format ``fmt`` (named ``model_name``)."""
+        return fmt in self.formats or self.any_format or (self.reference and model_name is not None)
+
+    def describe_loads(self) -> str:
+        extra = " and the PyTorch reference of any zoo artifact" if self.reference else ""
+        return (", ".join(self.formats) or "nothing") + extra
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,6 @@ class Capability:
     precision: str
     converter: str  # human-readable: the tool that writes the file
     exporter: str  # "module:function", imported only when used
-    runtimes: tuple[str, ...]  # first one validates the export
     tools: tuple[str, ...]  # distributions whose versions key the export cache
     extra: str = "export"
     calibrated: bool = False  # needs calibration samples
@@ -80,6 +94,11 @@ class Capability:
     @property
     def file_name(self) -> str:
         return FORMATS[self.format].file_name
+
+    @property
+    def runtimes(self) -> tuple[str, ...]:
+        """Every runtime that loads this format; the first one validates the export."""
+        return FORMATS[self.format].runtimes
 
     @property
     def tolerance(self) -> Tolerance:
@@ -122,7 +141,7 @@ PRECISIONS: dict[str, PrecisionSpec] = {
         PrecisionSpec(
             "int8",
             # Output differences are not judged: agreement with FP32's top-1 is what users feel.
-            Tolerance(max_rel_diff=float("inf"), min_cosine=0.9, min_top1_agreement=0.98,
+            Tolerance(max_rel_diff=None, min_cosine=0.9, min_top1_agreement=0.98,
                       fail_cosine=0.5, fail_top1_agreement=0.5),
             "8-bit integer weights and activations (post-training static quantisation)",
         ),
@@ -146,9 +165,10 @@ RUNTIMES: dict[str, RuntimeSpec] = {
         RuntimeSpec("openvino", "edgebench.runtimes.openvino", ("openvino", "onnx"), "openvino",
                     "cpu, gpu, npu or any OpenVINO device name"),
         RuntimeSpec("tflite", "edgebench.runtimes.tflite", ("tflite",), "tflite", "cpu"),
-        RuntimeSpec("torch", "edgebench.runtimes.torch", (), "export", "cpu, gpu/cuda[:N]"),
+        RuntimeSpec("torch", "edgebench.runtimes.torch", ("torch",), "export", "cpu, gpu/cuda[:N]",
+                    precisions=("fp32", "fp16"), reference=True),
         RuntimeSpec("null", "edgebench.runtimes.null", (), "export",
-                    "any (does nothing: measures the harness itself)"),
+                    "any (does nothing: measures the harness itself)", any_format=True),
     )
 }
 
@@ -158,26 +178,26 @@ _TFLITE_TOOLS = ("torch", "litert-torch", "ai-edge-litert", "ai-edge-quantizer")
 
 CAPABILITIES: tuple[Capability, ...] = (
     Capability("onnx", "fp32", "torch.onnx (dynamo=False)", "edgebench.export.onnx:export_fp32",
-               ("onnxruntime",), _ONNX_TOOLS),
+               _ONNX_TOOLS),
     Capability("onnx", "fp16", "onnxruntime float16 (keep_io_types)",
-               "edgebench.export.onnx:export_fp16", ("onnxruntime",), _ONNX_TOOLS),
+               "edgebench.export.onnx:export_fp16", _ONNX_TOOLS),
     Capability("onnx", "int8", "onnxruntime quantize_static (QDQ, per-channel)",
-               "edgebench.export.onnx:export_int8", ("onnxruntime",), _ONNX_TOOLS, calibrated=True),
+               "edgebench.export.onnx:export_int8", _ONNX_TOOLS, calibrated=True),
     Capability("openvino", "fp32", "openvino.convert_model", "edgebench.export.openvino:export_fp32",
-               ("openvino",), _OV_TOOLS, extra="openvino"),
+               _OV_TOOLS, extra="openvino"),
     Capability("openvino", "fp16", "openvino.save_model(compress_to_fp16)",
-               "edgebench.export.openvino:export_fp16", ("openvino",), _OV_TOOLS, extra="openvino"),
+               "edgebench.export.openvino:export_fp16", _OV_TOOLS, extra="openvino"),
     Capability("openvino", "bf16", "FP32 IR run with the bf16 precision hint",
-               "edgebench.export.openvino:export_bf16", ("openvino",), _OV_TOOLS, extra="openvino"),
+               "edgebench.export.openvino:export_bf16", _OV_TOOLS, extra="openvino"),
     Capability("openvino", "int8", "NNCF post-training quantisation",
-               "edgebench.export.openvino:export_int8", ("openvino",), (*_OV_TOOLS, "nncf"),
+               "edgebench.export.openvino:export_int8", (*_OV_TOOLS, "nncf"),
                extra="openvino", calibrated=True),
     Capability("tflite", "fp32", "litert-torch", "edgebench.export.tflite:export_fp32",
-               ("tflite",), _TFLITE_TOOLS, extra="tflite"),
+               _TFLITE_TOOLS, extra="tflite"),
     Capability("tflite", "fp16", "ai-edge-quantizer float16 weights",
-               "edgebench.export.tflite:export_fp16", ("tflite",), _TFLITE_TOOLS, extra="tflite"),
+               "edgebench.export.tflite:export_fp16", _TFLITE_TOOLS, extra="tflite"),
     Capability("tflite", "int8", "ai-edge-quantizer static_wi8_ai8 (full integer)",
-               "edgebench.export.tflite:export_int8", ("tflite",), _TFLITE_TOOLS, extra="tflite",
+               "edgebench.export.tflite:export_int8", _TFLITE_TOOLS, extra="tflite",
                calibrated=True),
 )
 

@@ -1,6 +1,11 @@
-"""Assertions shared by the tests."""
+"""Assertions and small builders shared by the tests."""
 
 from pathlib import Path
+
+from edgebench import formats, zoo
+from edgebench.runtimes import ModelRef
+from edgebench.zoo.reference import torch_reference
+from edgebench.zoo.weights import resolve as resolve_weights
 
 
 def assert_one_line_error(code: int, stderr: str, *needles: str, expected_code: int | None = None):
@@ -20,3 +25,14 @@ def no_valid_artifact_left(root: Path) -> bool:
     if not root.exists():
         return True
     return not list(root.rglob("manifest.json")) and not list(root.rglob(".staging-*"))
+
+
+def validation_runtime(fmt: str) -> str:
+    """The runtime the capability table validates (and by default benches) ``fmt`` with."""
+    return formats.FORMATS[fmt].runtimes[0]
+
+
+def torch_ref(name: str = "resnet18", resolution: int = 64) -> ModelRef:
+    """The PyTorch reference of a zoo entry, described for the torch backend."""
+    entry = zoo.get(name)
+    return torch_reference(entry, resolve_weights(entry, "random"), resolution)

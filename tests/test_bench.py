@@ -5,6 +5,10 @@ import shutil
 
 import pytest
 
+from edgebench import formats
+from edgebench.bench import BenchRequest, Cell, plan
+from edgebench.results import LatencyCell, Stage, Status
+from edgebench.runtimes import RuntimeSettings
 from tests.helpers import assert_one_line_error
 
 QUICK = ["--warmup", "1", "--min-runs", "3", "--min-seconds", "0"]
@@ -51,7 +55,7 @@ def test_torch_reference_from_an_artifact_manifest(run_cli, small_artifacts):
                              "--json", *QUICK)
     assert code == 0, err
     (row,) = json.loads(out)
-    assert row["status"] == "ok" and row["input"]["shape"] == [1, 3, 64, 64]
+    assert row["status"] == "ok" and row["input_shape"] == [1, 3, 64, 64]
 
 
 def test_static_batch_model_with_batch_4(run_cli, small_artifacts):
@@ -85,3 +89,52 @@ def test_timeout_cell_as_subprocess(run_subprocess, small_artifacts):
                                     "--min-seconds", "60", "--timeout", "3", "--json")
     assert_one_line_error(code, err, "timeout", expected_code=9)
     assert json.loads(out)[0]["status"] == "timeout"
+
+
+# ---- bench.plan: which cells run, which the table answers ---------------------------------
+
+def test_plan_runs_every_runtime_that_loads_each_format(small_artifacts):
+    cells = plan(BenchRequest(artifacts=tuple(str(small_artifacts[f]) for f in formats.FORMATS)))
+    assert all(isinstance(c, Cell) for c in cells)
+    assert [(c.source.model.format, c.runtime) for c in cells] == [
+        (f, r) for f in formats.FORMATS for r in formats.FORMATS[f].runtimes]
+    assert all(c.settings.precision is None for c in cells)  # files run their own precision
+
+
+def test_plan_answers_unsupported_pairs_without_running_them(small_artifacts):
+    (cell,) = plan(BenchRequest(artifacts=(str(small_artifacts["tflite"]),), runtime="onnxruntime"))
+    assert isinstance(cell, LatencyCell) and cell.status == Status.UNSUPPORTED
+    assert cell.stage == Stage.PLAN and "onnxruntime does not load tflite" in cell.reason
+
+
+def test_plan_zoo_reference_and_torch_of_an_artifact(small_artifacts):
+    request = BenchRequest(artifacts=("zoo:resnet18", str(small_artifacts["onnx"])), runtime="torch",
+                           settings=RuntimeSettings(precision="fp16"))
+    zoo_cell, artifact_cell = plan(request)
+    assert zoo_cell.runtime == artifact_cell.runtime == "torch"
+    assert zoo_cell.precision == "fp16" and zoo_cell.source.model_name == "resnet18"
+    assert artifact_cell.source.model.resolution == 64
+
+
+def test_cell_key_ignores_the_path_typed(small_artifacts, tmp_path, monkeypatch):
+    """The same artifact reached by a relative path, an absolute path or its model file."""
+    folder = small_artifacts["onnx"]
+    monkeypatch.chdir(folder.parent)
+    keys = set()
+    for spec in (str(folder), folder.name, str(folder / "model.onnx"), f"./{folder.name}/"):
+        (cell,) = plan(BenchRequest(artifacts=(spec,), runtime="onnxruntime"))
+        keys.add(cell.key("local").digest)
+    assert len(keys) == 1
+    (other,) = plan(BenchRequest(artifacts=(str(folder),), runtime="onnxruntime",
+                                 settings=RuntimeSettings(threads=1)))
+    assert other.key("local").digest not in keys and other.key("pi5").digest != other.key("local").digest
+
+
+def test_bench_json_rows_carry_the_cell_key(run_cli, small_artifacts):
+    code, out, err = run_cli("bench", small_artifacts["onnx"], "--runtime", "onnxruntime",
+                             "--json", *QUICK)
+    assert code == 0, err
+    (row,) = json.loads(out)
+    (cell,) = plan(BenchRequest(artifacts=(str(small_artifacts["onnx"]),), runtime="onnxruntime"))
+    assert row["key"] == cell.key("local").digest and row["schema_version"] == 1
+    assert LatencyCell.from_dict(row).latency.runs >= 3

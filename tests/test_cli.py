@@ -8,7 +8,7 @@ import pytest
 import torch
 import torchvision
 
-from edgebench import zoo
+from edgebench import errors, formats, zoo
 from tests.helpers import assert_one_line_error, no_valid_artifact_left
 
 
@@ -49,9 +49,40 @@ def test_info(run_cli):
     assert code == 0 and "ResNet50_Weights.IMAGENET1K_V2" in out
 
 
-def test_capabilities(run_cli):
+def test_capabilities_json_is_the_table_and_agrees_with_the_runtimes(run_cli):
     code, out, _ = run_cli("capabilities", "--json")
-    assert code == 0 and {"format": "onnx", "precision": "fp32"}.items() <= json.loads(out)[0].items()
+    rows = json.loads(out)
+    assert code == 0 and len(rows) == len(formats.CAPABILITIES)
+    for row, cap in zip(rows, formats.CAPABILITIES):
+        assert (row["format"], row["precision"], row["converter"]) == (cap.format, cap.precision,
+                                                                       cap.converter)
+        # what the table says runs a format is exactly what each runtime says it loads
+        assert row["runtimes"] == [r.name for r in formats.RUNTIMES.values() if cap.format in r.formats]
+        assert row["validated_by"] == row["runtimes"][0]
+    assert [r["runtimes"] for r in rows if r["format"] == "onnx"][0] == ["onnxruntime", "openvino"]
+
+
+def test_cli_choices_come_from_the_table(run_cli):
+    _, out, _ = run_cli("export", "--help")
+    for precision in formats.PRECISIONS:
+        assert precision == "fp32" or f"--{precision}" in out
+    for layout in {lay for f in formats.FORMATS.values() for lay in f.layouts}:
+        assert layout in out
+    _, out, _ = run_cli("bench", "--help")
+    assert all(p in out for p in formats.RUNTIMES["torch"].precisions)
+
+
+def test_exit_codes_are_ordered_most_specific_first():
+    from edgebench.cli import EXIT_CODES, exit_code
+
+    classes = [cls for cls, _ in EXIT_CODES]
+    for i, cls in enumerate(classes):
+        for later in classes[i + 1:]:
+            assert not issubclass(later, cls), f"{later.__name__} is shadowed by {cls.__name__}"
+    assert exit_code(errors.UnknownModelError("x")) == 2 and exit_code(errors.CheckpointError("x")) == 2
+    assert exit_code(errors.ValidationDegradedError("x")) == 3
+    assert exit_code(errors.EdgebenchError("x")) == 1
+    assert len({code for _, code in EXIT_CODES if code != 6}) == len(EXIT_CODES) - 2
 
 
 def test_export_json_then_cache_hit(run_cli, tmp_path):

@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import DataUnavailableError, UserInputError
+from ..files import cache_dir, sha256_file
 
 FASHION_MNIST_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -31,8 +32,7 @@ FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", 
 
 
 def _cache_dir() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache"))
-    return Path(root) / "edgebench" / "fashion-mnist"
+    return cache_dir("fashion-mnist")
 
 
 def fashion_mnist_dirs() -> list[Path]:
@@ -118,7 +118,7 @@ def _folder_samples(folder: Path, n: int, preprocess: Callable) -> Samples:
             with Image.open(path) as image:
                 image.load()
                 arrays.append(preprocess(image))
-            digests.add(hashlib.sha256(path.read_bytes()).hexdigest())
+            digests.add(sha256_file(path))
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
             skipped += 1  # truncated or not an image: counted, never fatal
     if not arrays:

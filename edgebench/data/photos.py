@@ -44,13 +44,13 @@ def photo_batch(preprocess, count: int | None = None,
                 exclude: frozenset = frozenset()) -> tuple[list[str], np.ndarray]:
     """(names, float32 N x 3 x H x W): each photo and its mirror image, preprocessed;
     photos whose sha256 is in ``exclude`` (calibration files) are left out."""
-    import hashlib
+    from ..files import sha256_file
 
     from PIL import Image, ImageOps
 
     names, arrays = [], []
     for path in photo_paths():
-        if exclude and hashlib.sha256(path.read_bytes()).hexdigest() in exclude:
+        if exclude and sha256_file(path) in exclude:
             continue
         with Image.open(path) as image:
             image.load()

@@ -11,8 +11,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from ..errors import ExportError, UserInputError
-from ..runtimes import first_line
+from ..errors import ExportError, UserInputError, first_line
 from .options import ExportContext, ExportInfo, input_shape
 
 INPUT_NAME, OUTPUT_NAME = "input", "logits"

@@ -7,8 +7,7 @@ import shutil
 import warnings
 from pathlib import Path
 
-from ..errors import ExportError, require
-from ..runtimes import first_line
+from ..errors import ExportError, first_line, require
 from .onnx import INPUT_NAME, OUTPUT_NAME
 from .options import ExportContext, ExportInfo, input_shape
 

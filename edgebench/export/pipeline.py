@@ -6,6 +6,8 @@ FP32 is always made first in each format: FP16, BF16 and INT8 are derived from i
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -14,16 +16,21 @@ from typing import Callable
 import numpy as np
 
 from .. import artifacts, formats, zoo
-from ..errors import ExportError, UnsupportedError, UserInputError
-from ..runtimes import ModelRef, RuntimeSettings, first_line, infer
+from ..errors import ExportError, OutputError, UnsupportedError, UserInputError
+from ..fingerprint import tool_versions
+from ..results import CellKey, ExportCell, Stage, Status, Validation
+from ..runtimes import ModelRef, RuntimeSettings
+from ..targets import Target, run_agent
 from ..zoo import weights as zoo_weights
 from .options import ExportContext, ExportOptions
-from .validate import ValidationResult, compare
+from .validate import compare
 
 Progress = Callable[[str], None]  # called once per step with what starts now
 Warn = Callable[[str], None]
 REFERENCE_BATCH = 16
 DEFAULT_VALIDATION_SAMPLES = 500
+DEFAULT_VALIDATION_TIMEOUT_S = 1800.0
+DYNAMIC_BATCH = 64  # a dynamic-batch artifact is validated in chunks of this size
 BASE_PRECISION = "fp32"
 
 
@@ -45,39 +52,45 @@ class ExportRequest:
     out_dir: Path = Path("artifacts")
     force: bool = False
     explicit_formats: bool = True  # unsupported pairs are errors, not "unsupported" rows
-
-
-@dataclass(frozen=True)
-class ExportResult:
-    """One (format, precision) cell of an export: an artifact, or why there is none."""
-
-    format: str
-    precision: str
-    status: str  # ok | degraded | failed (validation) | export_failed | unsupported
-    reason: str
-    artifact: artifacts.Artifact | None = None
-    cached: bool = False
-
-    @property
-    def key(self) -> str:
-        return f"{self.format}-{self.precision}"
-
-    def to_dict(self) -> dict:
-        d = {"format": self.format, "precision": self.precision, "status": self.status,
-             "reason": self.reason, "cached": self.cached,
-             "path": str(self.artifact.path) if self.artifact else None}
-        if self.artifact:
-            m = self.artifact.manifest
-            d.update(size_bytes=m["size_bytes"], export_seconds=m["export_seconds"],
-                     validation=m["validation"])
-        return d
+    validation_timeout_s: float = DEFAULT_VALIDATION_TIMEOUT_S
 
 
 def planned_steps(request: ExportRequest) -> int:
     return 3 + 2 * len(request.formats) * len(set(request.precisions) | {BASE_PRECISION})
 
 
-def _plan(request: ExportRequest) -> tuple[list[formats.Capability], list[ExportResult]]:
+@dataclass(frozen=True)
+class _Export:
+    """What every cell of one export shares: the model, its weights and the inputs."""
+
+    request: ExportRequest
+    entry: zoo.ModelEntry
+    weights: zoo_weights.ResolvedWeights
+    options: ExportOptions
+    calibration_id: str | None
+    folder: Path
+
+    def key(self, cap: formats.Capability) -> CellKey:
+        return CellKey(model=self.entry.name, weights=self.weights.identity, format=cap.format,
+                       precision=cap.precision, converter=cap.converter,
+                       calibration=self.calibration_id if cap.calibrated else None,
+                       runtime=cap.runtimes[0], settings=asdict(self.options),
+                       tools=_tools(cap, self.entry))
+
+    def cell(self, cap: formats.Capability, status: Status, reason: str, *,
+             stage: Stage | None = None, art: artifacts.Artifact | None = None,
+             cached: bool = False, signal: str | None = None) -> ExportCell:
+        m = art.manifest if art else {}
+        return ExportCell(
+            model=self.entry.name, format=cap.format, precision=cap.precision, status=status,
+            reason=reason, key=self.key(cap).digest, converter=cap.converter, stage=stage,
+            tools=_tools(cap, self.entry), path=str(art.path) if art else None,
+            size_bytes=m.get("size_bytes"), export_seconds=m.get("export_seconds"),
+            validation=Validation.from_dict(m["validation"]) if m.get("validation") else None,
+            validated_by=m.get("validated_by"), signal=signal, cached=cached)
+
+
+def _plan(request: ExportRequest) -> tuple[list[formats.Capability], list[tuple[str, str, str]]]:
     precisions = tuple(dict.fromkeys((BASE_PRECISION, *request.precisions)))
     caps, unsupported = [], []
     for fmt in request.formats:
@@ -91,7 +104,7 @@ def _plan(request: ExportRequest) -> tuple[list[formats.Capability], list[Export
             except UnsupportedError as e:
                 if request.explicit_formats:
                     raise
-                unsupported.append(ExportResult(fmt, precision, "unsupported", str(e)))
+                unsupported.append((fmt, precision, str(e)))
     return caps, unsupported
 
 
@@ -103,7 +116,7 @@ def _tolerance(request: ExportRequest, cap: formats.Capability) -> formats.Toler
 
 def _tools(cap: formats.Capability, entry) -> dict[str, str]:
     """Versions of everything that shapes this artifact's bytes (cache key and manifest)."""
-    return artifacts.tool_versions(tuple(dict.fromkeys(cap.tools + entry.requires)))
+    return tool_versions(tuple(dict.fromkeys(cap.tools + entry.requires)), missing="missing")
 
 
 def _nhwc(model):
@@ -122,9 +135,14 @@ def _nhwc(model):
 
 
 def run(request: ExportRequest, progress: Progress = lambda step: None,
-        warn: Warn = lambda message: None) -> list[ExportResult]:
-    """Export ``request.model`` to every requested (format, precision)."""
-    from ..data.datasets import CalibrationSpec, held_out
+        warn: Warn = lambda message: None, target: Target | None = None) -> list[ExportCell]:
+    """Export ``request.model`` to every requested (format, precision).
+
+    Each artifact is validated by its own agent process on ``target`` (this machine by
+    default): a runtime that crashes or hangs costs that artifact, not the export.
+    """
+    from ..data.datasets import CalibrationSpec
+    from ..targets.local import LocalTarget
 
     entry = zoo.get(request.model)
     caps, unsupported = _plan(request)
@@ -144,6 +162,7 @@ def run(request: ExportRequest, progress: Progress = lambda step: None,
     artifacts.ensure_writable(folder)
     progress("resolving weights")
     weights = zoo_weights.resolve(entry, request.weights)
+    export = _Export(request, entry, weights, options, calib.identity() if calib else None, folder)
 
     keys, results, pending = {}, {}, []
     for cap in caps:
@@ -151,59 +170,92 @@ def run(request: ExportRequest, progress: Progress = lambda step: None,
             "model": entry.name, "weights": weights.identity, "capability": cap.key,
             "options": asdict(options), "validate_samples": request.validate_samples,
             "tolerance": asdict(_tolerance(request, cap)),
-            "calibration": calib.identity() if cap.calibrated else None,
+            "calibration": export.calibration_id if cap.calibrated else None,
             "base": keys.get(f"{cap.format}-{BASE_PRECISION}"),
             "tools": _tools(cap, entry)})
         hit = None if request.force else artifacts.find_cached(folder / cap.key, keys[cap.key])
         if hit:
-            reason = f"{hit.manifest['validation']['reason']} (cache hit)"
-            results[cap.key] = ExportResult(cap.format, cap.precision, hit.status, reason, hit, True)
+            results[cap.key] = export.cell(cap, Status(hit.status), f"{hit.reason} (cache hit)",
+                                           stage=Stage(hit.stage) if hit.stage else None,
+                                           art=hit, cached=True)
         else:
             pending.append(cap)
     if pending:
-        exporters = {cap.key: cap.load_exporter() for cap in pending}
-        progress(f"building {entry.name} ({weights.kind} weights) and its reference outputs")
-        model = zoo_weights.build_model(entry, weights, resolution)
-        preprocess = entry.preprocess.at_resolution(resolution)
-        calibration = None
-        if any(cap.calibrated for cap in pending):
-            progress(f"loading {calib.count} calibration samples from {calib.source}")
-            calibration = calib.load(preprocess)
-            if calibration.skipped:
-                warn(f"skipped {calibration.skipped} unreadable files in {calib.source}")
-            if len(calibration) < calib.count:
-                warn(f"asked for {calib.count} calibration samples, {calib.source} gave "
-                     f"{len(calibration)}: going on with those")
-        validation, notes = held_out(preprocess, request.validate_samples,
-                                     calibration.digests if calibration else frozenset())
-        for note in notes:
-            warn(note)
-        reference = _torch_outputs(model, validation.x)
-        to_layout = (lambda a: np.ascontiguousarray(a.transpose(0, 2, 3, 1))) \
-            if options.layout == "nhwc" else (lambda a: a)
-        import torch
+        owned = target is None
+        target = target or LocalTarget()
+        try:
+            _export_pending(export, pending, keys, results, calib, target, progress, warn)
+        finally:
+            if owned:
+                target.close()
+    cells = [results[cap.key] for cap in caps]
+    for fmt, precision, reason in unsupported:
+        key = CellKey(model=entry.name, weights=weights.identity, format=fmt, precision=precision)
+        cells.append(ExportCell(model=entry.name, format=fmt, precision=precision,
+                                status=Status.UNSUPPORTED, reason=reason, stage=Stage.PLAN,
+                                key=key.digest))
+    return cells
 
-        exported_model = _nhwc(model) if options.layout == "nhwc" else model
-        inputs = to_layout(validation.x)
-        calibration_inputs = to_layout(calibration.x) if calibration else None
-        sample = torch.from_numpy(inputs[:1])
+
+def _export_pending(export: _Export, pending, keys, results, calib, target: Target,
+                    progress: Progress, warn: Warn) -> None:
+    from ..data.datasets import held_out
+
+    request, entry, options = export.request, export.entry, export.options
+    exporters = {cap.key: cap.load_exporter() for cap in pending}
+    progress(f"building {entry.name} ({export.weights.kind} weights) and its reference outputs")
+    model = zoo_weights.build_model(entry, export.weights, options.resolution)
+    preprocess = entry.preprocess.at_resolution(options.resolution)
+    calibration = None
+    if any(cap.calibrated for cap in pending):
+        progress(f"loading {calib.count} calibration samples from {calib.source}")
+        calibration = calib.load(preprocess)
+        if calibration.skipped:
+            warn(f"skipped {calibration.skipped} unreadable files in {calib.source}")
+        if len(calibration) < calib.count:
+            warn(f"asked for {calib.count} calibration samples, {calib.source} gave "
+                 f"{len(calibration)}: going on with those")
+    validation, notes = held_out(preprocess, request.validate_samples,
+                                 calibration.digests if calibration else frozenset())
+    for note in notes:
+        warn(note)
+    reference = _torch_outputs(model, validation.x)
+    to_layout = (lambda a: np.ascontiguousarray(a.transpose(0, 2, 3, 1))) \
+        if options.layout == "nhwc" else (lambda a: a)
+    import torch
+
+    exported_model = _nhwc(model) if options.layout == "nhwc" else model
+    inputs = to_layout(validation.x)
+    calibration_inputs = to_layout(calibration.x) if calibration else None
+    sample = torch.from_numpy(inputs[:1])
+    scratch = Path(tempfile.mkdtemp(prefix="edgebench-validate-"))
+    try:
+        inputs_file = scratch / "inputs.npy"
+        try:
+            np.save(inputs_file, inputs)
+        except OSError as e:  # numpy's short write carries no errno: a full disk or a quota
+            raise OutputError(f"cannot write {entry.name}'s validation inputs to {scratch} "
+                              f"({e}): free space there or point TMPDIR at a disk with room") from e
+        check = _Check(target, target.put(inputs_file), reference, validation.source, scratch,
+                       request.validation_timeout_s)
         for cap in pending:
             base = None
             if cap.precision != BASE_PRECISION:
-                base_result = results.get(f"{cap.format}-{BASE_PRECISION}")
-                if base_result is None or base_result.artifact is None:
-                    results[cap.key] = ExportResult(cap.format, cap.precision, "export_failed",
-                                                    f"needs the {cap.format} FP32 artifact, which failed")
+                base_cell = results.get(f"{cap.format}-{BASE_PRECISION}")
+                if base_cell is None or base_cell.path is None:
+                    results[cap.key] = export.cell(
+                        cap, Status.EXPORT_FAILED, f"needs the {cap.format} FP32 artifact, which "
+                        f"is {base_cell.status if base_cell else 'missing'}", stage=Stage.EXPORT)
                     continue
-                base = base_result.artifact.model_file
+                base = artifacts.read(Path(base_cell.path)).model_file
             progress(f"exporting {cap.format} {cap.precision} ({cap.converter})")
             ctx = ExportContext(model=exported_model, sample=sample, options=options, base=base,
                                 calibration=calibration_inputs if cap.calibrated else None)
             results[cap.key] = _export_one(
-                cap, keys[cap.key], exporters[cap.key], ctx, entry, weights, preprocess,
-                inputs, validation.source, reference, _tolerance(request, cap),
-                calibration.source if cap.calibrated else None, folder, progress)
-    return [results[cap.key] for cap in caps] + unsupported
+                export, cap, keys[cap.key], exporters[cap.key], ctx, preprocess, check,
+                _tolerance(request, cap), calibration.source if cap.calibrated else None, progress)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _torch_outputs(model, x: np.ndarray) -> np.ndarray:
@@ -219,61 +271,96 @@ def _torch_outputs(model, x: np.ndarray) -> np.ndarray:
     return np.concatenate(chunks)
 
 
-def _run_artifact(cap: formats.Capability, path: Path, info, x: np.ndarray) -> np.ndarray:
-    """The artifact's outputs on ``x`` in its validation runtime (batched when it can)."""
-    ref = ModelRef(path=str(path), format=cap.format, precision=cap.precision,
-                   input_name=info.input_name, input_shape=info.input_shape)
-    backend = cap.validation_runtime.load_backend()
-    threads = os.cpu_count() or 1  # TFLite's own default is one thread
-    if info.input_shape[0] == "batch":
-        return np.concatenate([infer(backend.load(ref, RuntimeSettings(threads=threads,
-                                                                       batch=len(x[i:i + 64]))),
-                                     x[i:i + 64]) for i in range(0, len(x), 64)])
-    session = backend.load(ref, RuntimeSettings(threads=threads, batch=1))
-    return np.concatenate([infer(session, x[i:i + 1]) for i in range(len(x))])
+@dataclass(frozen=True)
+class _Check:
+    """Validation through the agent: the held-out inputs are on the target once."""
+
+    target: Target
+    inputs: str  # target-side .npy, in the artifacts' layout
+    reference: np.ndarray
+    source: str  # where the inputs came from
+    scratch: Path  # host folder for the outputs that come back
+    timeout_s: float
+
+    def outputs(self, cap: formats.Capability, files: list[Path], info):
+        """The artifact's outputs from its validation runtime's agent, or the agent's reply."""
+        from ..agent import Job
+
+        dynamic = info.input_shape[0] == "batch"
+        ref = ModelRef(path=self.target.put(files[0]), format=cap.format, precision=cap.precision,
+                       input_name=info.input_name, input_shape=info.input_shape,
+                       sidecar=self.target.put(files[1]) if len(files) > 1 else None)
+        # TFLite's own default is one thread; a dynamic batch is loaded once, run in chunks
+        settings = RuntimeSettings(threads=os.cpu_count() or 1,
+                                   batch=DYNAMIC_BATCH if dynamic else int(info.input_shape[0]))
+        job = Job(model=ref, runtime=cap.runtimes[0], kind="outputs", settings=settings,
+                  inputs=self.inputs, outputs=self.target.scratch(f"{cap.key}.npy"))
+        reply = run_agent(self.target, job.to_dict(), self.timeout_s)
+        if reply.status != Status.OK:
+            return reply
+        local = self.scratch / f"{cap.key}.npy"
+        self.target.get(reply.outputs_path, local)
+        return np.load(local, allow_pickle=False)
 
 
-def _export_one(cap, key, exporter, ctx: ExportContext, entry, weights, preprocess, x, inputs,
-                reference, tolerance, calibration_source, folder: Path,
-                progress: Progress) -> ExportResult:
-    final = folder / cap.key
+def _export_one(export: _Export, cap, key, exporter, ctx: ExportContext, preprocess,
+                check: _Check, tolerance, calibration_source, progress: Progress) -> ExportCell:
+    final = export.folder / cap.key
+    runtime = cap.runtimes[0]
     with artifacts.staging(final) as stage:
         started = time.perf_counter()
         try:
             info = exporter(ctx, stage / cap.file_name)
         except ExportError as e:
-            return ExportResult(cap.format, cap.precision, "export_failed", str(e))
+            return export.cell(cap, Status.EXPORT_FAILED, str(e), stage=Stage.EXPORT)
         export_seconds = time.perf_counter() - started
-        progress(f"validating {cap.format} {cap.precision} in {cap.runtimes[0]} on {len(x)} samples")
-        try:
-            outputs = _run_artifact(cap, stage / cap.file_name, info, x)
-            validation = compare(reference, outputs, tolerance, inputs)
-        except Exception as e:  # any runtime error means the artifact does not run
-            validation = ValidationResult(
-                "failed", f"{cap.runtimes[0]} could not run it: {first_line(e)}", len(x),
-                *([float("nan")] * 4), 0.0, tolerance, inputs)
-        counts = zoo.counts(entry.name)
+        progress(f"validating {cap.format} {cap.precision} in {runtime} on "
+                 f"{len(check.reference)} samples")
+        described = artifacts.describe_files(stage)
+        outputs = check.outputs(cap, [stage / f["name"] for f in described["files"]], info)
+        if not isinstance(outputs, np.ndarray):
+            reply = outputs
+            if not reply.status.is_verdict:  # crashed, timeout: nothing is kept, a rerun redoes it
+                return export.cell(cap, reply.status, f"validation in {runtime}: {reply.reason}",
+                                   stage=Stage.VALIDATE, signal=reply.signal)
+            status, stage_of = reply.status, Stage.VALIDATE
+            validation = Validation(Status.FAILED, f"{runtime} could not run it: {reply.reason}",
+                                    len(check.reference), None, None, None, None, 0.0, tolerance,
+                                    check.source)
+        else:
+            validation = compare(check.reference, outputs, tolerance, check.source)
+            status = validation.outcome
+            stage_of = None if status == Status.OK else Stage.VALIDATE
+        counts = zoo.counts(export.entry.name)
         options = ctx.options
         manifest = {
-            "model": {"name": entry.name, "family": entry.family, "resolution": options.resolution,
-                      "native_resolution": entry.resolution, "num_classes": int(reference.shape[1]),
+            "model": {"name": export.entry.name, "family": export.entry.family,
+                      "resolution": options.resolution,
+                      "native_resolution": export.entry.resolution,
+                      "num_classes": int(check.reference.shape[1]),
                       "params": counts.params if counts else None,
                       "macs": counts.macs if counts and options.resolution == counts.resolution else None},
-            "weights": weights.to_dict(),
+            "weights": export.weights.to_dict(),
             "format": cap.format,
             "precision": cap.precision,
             "converter": cap.converter,
             **info.extra,
             "calibration": calibration_source,
+            "calibration_id": export.calibration_id if cap.calibrated else None,
             "input": info.input_dict(),
-            "output": {"name": info.output_name, "shape": [info.input_shape[0], int(reference.shape[1])],
+            "output": {"name": info.output_name,
+                       "shape": [info.input_shape[0], int(check.reference.shape[1])],
                        "dtype": "float32"},
             "preprocess": preprocess.to_dict() | {"layout": options.layout.upper()},
-            **artifacts.describe_files(stage),
-            "tools": _tools(cap, entry),
+            **described,
+            "tools": _tools(cap, export.entry),
             "export_seconds": round(export_seconds, 3),
+            "status": status.value,
+            "stage": stage_of.value if stage_of else None,
+            "reason": validation.reason,
             "validation": validation.to_dict(),
+            "validated_by": runtime,
             "cache_key": key,
         }
         art = artifacts.commit(stage, final, manifest)
-    return ExportResult(cap.format, cap.precision, validation.outcome, validation.reason, art)
+    return export.cell(cap, status, manifest["reason"], stage=stage_of, art=art)

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ExportError, require
-from ..runtimes import first_line
+from ..errors import ExportError, first_line, require
 from ._quiet import captured_output
 from .options import ExportContext, ExportInfo, input_shape
 

@@ -6,42 +6,18 @@ keeps the artifact and says ``degraded`` or ``failed`` with the reason.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Literal
-
 import numpy as np
 
 from ..formats import Tolerance
-
-Outcome = Literal["ok", "degraded", "failed"]
-
-
-@dataclass(frozen=True)
-class ValidationResult:
-    outcome: Outcome
-    reason: str
-    samples: int
-    max_abs_diff: float
-    max_rel_diff: float  # max_abs_diff / largest |reference logit|
-    min_cosine: float
-    mean_cosine: float
-    top1_agreement: float
-    tolerance: Tolerance
-    inputs: str  # where the held-out inputs came from
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["tolerance"] = self.tolerance.to_dict()
-        return d
+from ..results import Status, Validation
 
 
-def _failed(reason: str, samples: int, tolerance: Tolerance, inputs: str) -> ValidationResult:
-    nan = float("nan")
-    return ValidationResult("failed", reason, samples, nan, nan, nan, nan, 0.0, tolerance, inputs)
+def _failed(reason: str, samples: int, tolerance: Tolerance, inputs: str) -> Validation:
+    return Validation(Status.FAILED, reason, samples, None, None, None, None, 0.0, tolerance, inputs)
 
 
 def compare(reference: np.ndarray, outputs: np.ndarray, tolerance: Tolerance,
-            inputs: str = "") -> ValidationResult:
+            inputs: str = "") -> Validation:
     """Judge ``outputs`` (N x classes) against ``reference`` under ``tolerance``."""
     n = int(reference.shape[0])
     if outputs.shape != reference.shape:
@@ -61,18 +37,18 @@ def compare(reference: np.ndarray, outputs: np.ndarray, tolerance: Tolerance,
     top1 = float((got.argmax(axis=1) == ref.argmax(axis=1)).mean())
     t = tolerance
     misses = []
-    if rel > t.max_rel_diff:
+    if t.max_rel_diff is not None and rel > t.max_rel_diff:
         misses.append(f"relative max diff {rel:.2e} > {t.max_rel_diff:.0e}")
     if cos.min() < t.min_cosine:
         misses.append(f"cosine {cos.min():.6f} < {t.min_cosine}")
     if top1 < t.min_top1_agreement:
         misses.append(f"top-1 agreement {top1:.1%} < {t.min_top1_agreement:.0%}")
     if cos.min() < t.fail_cosine or top1 < t.fail_top1_agreement:
-        outcome: Outcome = "failed"
+        outcome = Status.FAILED
     elif misses:
-        outcome = "degraded"
+        outcome = Status.DEGRADED
     else:
-        outcome = "ok"
+        outcome = Status.OK
     reason = "; ".join(misses) if misses else "within tolerance"
-    return ValidationResult(outcome, reason, n, max_abs, rel, float(cos.min()), float(cos.mean()),
-                            top1, tolerance, inputs)
+    return Validation(outcome, reason, n, max_abs, rel, float(cos.min()), float(cos.mean()),
+                      top1, tolerance, inputs)

@@ -9,7 +9,7 @@ Backends import numpy and their one runtime, never torch (except the torch backe
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -17,25 +17,30 @@ import numpy as np
 
 @dataclass(frozen=True)
 class ModelRef:
-    """What the agent loads: a model file and what its manifest says about it."""
+    """What the agent loads: target-side paths and what the manifest says about the model.
 
-    path: str | None  # the model file; None for the torch backend's zoo reference
+    The torch backend gets a state_dict file plus the builder that makes its architecture
+    (the host describes the reference model; the backend knows nothing of the zoo).
+    """
+
+    path: str | None  # the model file on the target (torch: a state_dict .pt)
     format: str
     precision: str = "fp32"
     input_name: str | None = None
     input_shape: tuple = ()  # may hold "batch"
     input_dtype: str = "float32"
-    zoo_model: str | None = None  # torch backend: rebuild this zoo entry
-    weights: str = "random"  # torch backend: imagenet | random | PATH
+    sidecar: str | None = None  # a second file the model needs (OpenVINO's weights .bin)
+    builder: str | None = None  # torch: "module:function" that builds the architecture
+    builder_args: tuple = ()  # torch: its positional arguments
     resolution: int | None = None
-    extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelRef":
-        return cls(**{**d, "input_shape": tuple(d.get("input_shape") or ())})
+        return cls(**{**d, "input_shape": tuple(d.get("input_shape") or ()),
+                      "builder_args": tuple(d.get("builder_args") or ())})
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,3 @@ def infer(session: Session, x: np.ndarray) -> np.ndarray:
 
 class LoadError(Exception):
     """The runtime could not load the model (a typed ``load_failed`` result)."""
-
-
-def first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return (text.splitlines()[0][:300] if text else type(error).__name__)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import require
-from . import LoadError, ModelRef, RuntimeSettings, first_line
+from ..errors import first_line, require
+from . import LoadError, ModelRef, RuntimeSettings
 
 # --device value -> the provider chain to ask for (CPU last as onnxruntime's fallback)
 PROVIDERS = {

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import require
-from . import LoadError, ModelRef, RuntimeSettings, first_line
+from ..errors import first_line, require
+from . import LoadError, ModelRef, RuntimeSettings
 
 # artifact precision -> (inference precision hint, the device capability it needs)
 PRECISION_HINTS = {"fp32": ("f32", "FP32"), "int8": ("f32", "FP32"),  # int8 IR: float parts in f32
@@ -28,8 +28,9 @@ class Session:
         import openvino.properties.hint as hints
 
         path = Path(ref.path)
-        if path.suffix == ".xml" and not path.with_suffix(".bin").is_file():
-            raise LoadError(f"{path.name} has no weights file {path.with_suffix('.bin').name} "
+        weights = Path(ref.sidecar) if ref.sidecar else path.with_suffix(".bin")
+        if path.suffix == ".xml" and not weights.is_file():
+            raise LoadError(f"{path.name} has no weights file {weights.name} "
                             "beside it: copy the .bin with the .xml")
         core = ov.Core()
         device = settings.device.upper()
@@ -53,7 +54,8 @@ class Session:
         if settings.threads:
             config[props.inference_num_threads] = settings.threads
         try:
-            model = core.read_model(str(path))
+            model = core.read_model(str(path), str(weights)) if path.suffix == ".xml" \
+                else core.read_model(str(path))
             if settings.batch != 1 and model.inputs[0].partial_shape[0].is_static:
                 shape = model.inputs[0].partial_shape
                 shape[0] = settings.batch
@@ -67,7 +69,7 @@ class Session:
             "runtime": "openvino",
             "device": device,
             "performance_hint": settings.hint.upper(),
-            "inference_precision_hint": str(self._compiled.get_property("INFERENCE_PRECISION_HINT")),
+            "inference_precision_hint": self._compiled.get_property("INFERENCE_PRECISION_HINT").to_string(),
             "num_streams": int(self._compiled.get_property("NUM_STREAMS")),
             "inference_num_threads": self._compiled.get_property("INFERENCE_NUM_THREADS")
             if device == "CPU" else None,

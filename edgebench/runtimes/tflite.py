@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DependencyMissingError
-from . import LoadError, ModelRef, RuntimeSettings, first_line
+from ..errors import DependencyMissingError, first_line
+from . import LoadError, ModelRef, RuntimeSettings
 
 TFLITE_MAGIC = b"TFL3"  # flatbuffer file identifier at byte offset 4
 
@@ -82,6 +82,8 @@ class Session:
 
     def prepare(self, x: np.ndarray) -> np.ndarray:
         dtype = np.dtype(self._in["dtype"])
+        if x.dtype == dtype:  # already the model's own input (quantised by the caller)
+            return x
         if dtype.kind in "iu":
             scale, zero_point = self._in["quantization"]
             return _quantise(x, scale, zero_point, dtype)

@@ -1,15 +1,19 @@
 """PyTorch eager, the reference baseline: CPU, or CUDA with FP16, channels-last and CUDA graphs.
 
+The host describes the model (a builder and a state_dict file); this backend builds it,
+loads the weights with ``weights_only=True`` and runs it. It knows nothing of the zoo.
 Batch-1 eager inference on a big GPU is bound by kernel launches; a CUDA graph,
 captured once after warm-up and replayed, removes the launch gaps.
 """
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 
-from ..errors import require
-from . import LoadError, ModelRef, RuntimeSettings, first_line
+from ..errors import first_line, require
+from . import LoadError, ModelRef, RuntimeSettings
 
 WARMUP_BEFORE_CAPTURE = 3
 
@@ -17,9 +21,6 @@ WARMUP_BEFORE_CAPTURE = 3
 class Session:
     def __init__(self, ref: ModelRef, settings: RuntimeSettings):
         torch = require("torch", "export")
-        from .. import zoo
-        from ..zoo import weights as zoo_weights
-
         self._torch = torch
         if settings.threads:
             torch.set_num_threads(settings.threads)
@@ -30,12 +31,7 @@ class Session:
         precision = settings.precision or "fp32"
         if precision not in ("fp32", "fp16"):
             raise LoadError(f"the torch backend runs fp32 or fp16, not {precision!r}")
-        entry = zoo.get(ref.zoo_model)
-        resolution = ref.resolution or entry.resolution
-        try:
-            model = zoo_weights.build_model(entry, zoo_weights.resolve(entry, ref.weights), resolution)
-        except Exception as e:
-            raise LoadError(f"could not build {entry.name}: {first_line(e)}") from e
+        model = _build(torch, ref)
         self._dtype = torch.float16 if precision == "fp16" else torch.float32
         self._memory_format = torch.channels_last if settings.channels_last else torch.contiguous_format
         self._device = torch.device(device)
@@ -91,8 +87,22 @@ class Session:
         return output.float().cpu().numpy()
 
 
+def _build(torch, ref: ModelRef):
+    """The eval-mode module: ``builder(*builder_args)`` with the state_dict at ``ref.path``."""
+    module_name, _, func = (ref.builder or "").partition(":")
+    try:
+        build = getattr(importlib.import_module(module_name), func)
+        model = build(*ref.builder_args)
+        state = torch.load(ref.path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state, strict=True)
+    except Exception as e:  # import, build and state_dict errors of every kind
+        raise LoadError(f"could not build {ref.builder}{tuple(ref.builder_args)}: "
+                        f"{first_line(e)}") from e
+    return model.eval()
+
+
 def load(ref: ModelRef, settings: RuntimeSettings = RuntimeSettings()) -> Session:
-    if not ref.zoo_model:
-        raise LoadError("the torch backend rebuilds a zoo model: give an artifact folder "
-                        "(its manifest names the model) or zoo:MODEL")
+    if not (ref.builder and ref.path):
+        raise LoadError("the torch backend needs a builder and a state_dict file: give an "
+                        "artifact folder (its manifest names the model) or zoo:MODEL")
     return Session(ref, settings)

@@ -1,35 +1,84 @@
-"""This machine: the agent runs as a child process with its own process group."""
+"""This machine: the agent runs as a child process in its own process group."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 from typing import Callable
 
-from . import ExecResult
+from . import MAX_STDERR_BYTES, MAX_STDOUT_BYTES, ExecResult, decode_output
 
 
 class LocalTarget:
+    """Files stay where they are (``put`` returns the file's own path)."""
+
     name = "local"
 
     def __init__(self, python: str = sys.executable):
         self.python = python
+        self._scratch: str | None = None
 
     def agent_argv(self) -> list[str]:
         return [self.python, "-m", "edgebench.agent"]
 
+    def put(self, local_path: Path) -> str:
+        return str(Path(local_path).resolve())
+
+    def get(self, remote_path: str, local_path: Path) -> None:
+        if Path(remote_path).resolve() != Path(local_path).resolve():
+            shutil.copyfile(remote_path, local_path)
+
+    def scratch(self, name: str) -> str:
+        if self._scratch is None:
+            self._scratch = tempfile.mkdtemp(prefix="edgebench-agent-")
+        return tempfile.mkdtemp(dir=self._scratch) + os.sep + name
+
+    def close(self) -> None:
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    def __enter__(self) -> "LocalTarget":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def exec(self, argv: list[str], stdin: str, timeout_s: float,
              on_start: Callable[[int], None] | None = None) -> ExecResult:
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as e:
+            return ExecResult(None, "", "", lost=f"cannot start {argv[0]}: {e.strerror or e}")
         if on_start:
             on_start(proc.pid)
+        timed_out = False
         try:
-            out, err = proc.communicate(stdin, timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # the runtime may have spawned threads/children
-            out, err = proc.communicate()
-            return ExecResult(None, out, err)
-        return ExecResult(proc.returncode, out, err)
+            try:
+                out, err = proc.communicate(stdin.encode(), timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                _kill_group(proc.pid)  # the runtime may have spawned threads and children
+                out, err = proc.communicate()
+        except BaseException:  # Ctrl-C, SIGTERM: the agent's whole group goes with us
+            _kill_group(proc.pid)
+            proc.wait()
+            raise
+        code = proc.returncode
+        sig = signal.Signals(-code).name if code < 0 and not timed_out else None
+        return ExecResult(None if code < 0 or timed_out else code,
+                          decode_output(out, MAX_STDOUT_BYTES), decode_output(err, MAX_STDERR_BYTES),
+                          timed_out=timed_out, signal=sig)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

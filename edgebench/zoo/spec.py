@@ -85,8 +85,9 @@ def torch_hub_checkpoints() -> Path:
     """torch.hub's checkpoint folder, found without importing torch (same rules)."""
     torch_home = os.environ.get("TORCH_HOME")
     if not torch_home:
-        xdg = os.environ.get("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache"))
-        torch_home = os.path.join(xdg, "torch")
+        from ..files import user_cache
+
+        torch_home = str(user_cache() / "torch")
     return Path(torch_home) / "hub" / "checkpoints"
 
 
@@ -107,7 +108,7 @@ class TorchvisionWeights:
 
     def fetch(self) -> Path:
         """Download into the hub cache (online users); raises offline."""
-        from ..errors import WeightsUnavailableError
+        from ..errors import WeightsUnavailableError, first_line
 
         import torchvision.models as tvm
 
@@ -121,7 +122,7 @@ class TorchvisionWeights:
             raise WeightsUnavailableError(
                 f"ImageNet weights {self.enum} are not in the torch hub cache "
                 f"({self.cached_path}) and could not be downloaded ({type(e).__name__}: "
-                f"{str(e).splitlines()[0] if str(e) else 'offline?'}): copy the file there, "
+                f"{first_line(e, 200) if str(e) else 'offline?'}): copy the file there, "
                 "or use --weights random (latency only) or --weights PATH (a checkpoint)"
             ) from e
         return self.cached_path

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from ..errors import CheckpointError, UserInputError
+from ..errors import CheckpointError, UserInputError, first_line
+from ..files import sha256_file
 from .spec import ModelEntry
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -18,14 +18,6 @@ CHECKPOINT_SUFFIXES = (".pt", ".pth", ".safetensors")
 RANDOM_SEED = 0
 # Keys under which training scripts commonly nest the state_dict.
 _NESTED_KEYS = ("state_dict", "model_state_dict", "model", "module")
-
-
-def sha256_file(path: Path, chunk_bytes: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk_bytes):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -82,9 +74,8 @@ def load_state_dict(path: Path) -> dict:
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch and safetensors raise many types for a bad file
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CheckpointError(
-            f"cannot read checkpoint {path}: {first[:200]} "
+            f"cannot read checkpoint {path}: {first_line(e, 200)} "
             "(is it a state_dict saved with torch.save or safetensors?)") from e
     for key in _NESTED_KEYS:
         if isinstance(state, Mapping) and isinstance(state.get(key), Mapping):

@@ -17,15 +17,14 @@ from edgebench.agent import Job, run_job
 from edgebench.bench import resolve
 from edgebench.data.photos import NATURAL, photo_paths
 from edgebench.export import ExportRequest, run
-from edgebench.formats import RUNTIMES
+from edgebench.formats import FORMATS, RUNTIMES
 from edgebench.harness import HarnessSettings
 from edgebench.runtimes import RuntimeSettings, infer
 from edgebench.zoo.weights import build_model
 from edgebench.zoo.weights import resolve as resolve_weights
-from tests.helpers import assert_one_line_error
+from tests.helpers import assert_one_line_error, validation_runtime
 
 VALIDATION = 40
-RUNTIME_OF = {"onnx": "onnxruntime", "openvino": "openvino", "tflite": "tflite"}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +33,7 @@ def quantised(tmp_path_factory):
     request = ExportRequest(model="resnet18", weights="random", resolution=64, out_dir=out,
                             precisions=("fp32", "fp16", "bf16", "int8"), calib="fashion-mnist:32",
                             validate_samples=VALIDATION, explicit_formats=False)
-    return request, {r.key: r for r in run(request)}
+    return request, {r.label: r for r in run(request)}
 
 
 def test_every_supported_cell_is_made_and_the_rest_is_unsupported(quantised):
@@ -48,7 +47,7 @@ def test_every_supported_cell_is_made_and_the_rest_is_unsupported(quantised):
         assert results[key].status in expected, (key, results[key].reason)
 
 
-@pytest.mark.parametrize("fmt", RUNTIME_OF)
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_int8_manifest_and_size(quantised, fmt):
     _, results = quantised
     fp32, int8 = results[f"{fmt}-fp32"].artifact.manifest, results[f"{fmt}-int8"].artifact.manifest
@@ -62,7 +61,7 @@ def test_int8_manifest_and_size(quantised, fmt):
 
 def test_fp16_halves_the_file(quantised):
     _, results = quantised
-    for fmt in RUNTIME_OF:
+    for fmt in FORMATS:
         ratio = results[f"{fmt}-fp16"].artifact.manifest["size_bytes"] / \
             results[f"{fmt}-fp32"].artifact.manifest["size_bytes"]
         assert 0.45 < ratio < 0.6, (fmt, ratio)
@@ -73,28 +72,28 @@ def test_tflite_int8_records_its_io_quantisation_and_the_agent_feeds_it(quantise
     m = results["tflite-int8"].artifact.manifest
     q = m["quantization"]
     assert m["input"]["dtype"] == "int8" and q["input"]["dtype"] == "int8" and q["input"]["scale"] > 0
-    ref, _, _ = resolve(str(results["tflite-int8"].artifact.path))
+    ref = resolve(str(results["tflite-int8"].artifact.path)).model
     r = run_job(Job(model=ref, runtime="tflite", harness=HarnessSettings(1, 3, 0)))
-    assert r["status"] == "ok" and r["settings_used"]["input_dtype"] == "int8"
+    assert r.status == "ok" and r.settings_used["input_dtype"] == "int8"
 
 
 @pytest.mark.parametrize("key", ["onnx-int8", "openvino-int8", "openvino-fp16", "openvino-bf16",
                                  "onnx-fp16", "tflite-fp16"])
 def test_derived_artifacts_run_in_the_agent(quantised, key):
     _, results = quantised
-    ref, _, _ = resolve(str(results[key].artifact.path))
-    r = run_job(Job(model=ref, runtime=RUNTIME_OF[key.split("-")[0]],
+    ref = resolve(str(results[key].artifact.path)).model
+    r = run_job(Job(model=ref, runtime=validation_runtime(key.split("-")[0]),
                     harness=HarnessSettings(1, 3, 0)))
-    assert r["status"] == "ok", r["reason"]
+    assert r.status == "ok", r.reason
     if key == "openvino-bf16":
-        assert "bfloat16" in r["settings_used"]["inference_precision_hint"]
+        assert r.settings_used["inference_precision_hint"] == "bf16"
 
 
 def test_second_run_is_all_cache_hits(quantised):
     request, first = quantised
     again = run(request)
     assert all(r.cached for r in again if r.artifact)
-    assert {r.key: r.status for r in again} == {k: r.status for k, r in first.items()}
+    assert {r.label: r.status for r in again} == {k: r.status for k, r in first.items()}
 
 
 def test_degraded_int8_has_its_own_exit_code(run_cli, tmp_path):
@@ -129,13 +128,13 @@ def test_real_weights_keep_their_predictions_on_real_photos(tmp_path):
         with torch.no_grad():
             expected = int(model(torch.from_numpy(x)).argmax())
         for r in results:
-            ref, _, _ = resolve(str(r.artifact.path))
-            session = RUNTIMES[RUNTIME_OF[r.format]].load_backend().load(ref, RuntimeSettings())
+            ref = resolve(str(r.artifact.path)).model
+            session = RUNTIMES[validation_runtime(r.format)].load_backend().load(ref, RuntimeSettings())
             logits = infer(session, x)[0]
             if r.precision == "int8":
-                assert expected in np.argsort(logits)[-3:], (photo.stem, r.key)
+                assert expected in np.argsort(logits)[-3:], (photo.stem, r.label)
             else:
-                assert int(logits.argmax()) == expected, (photo.stem, r.key)
+                assert int(logits.argmax()) == expected, (photo.stem, r.label)
 
 
 def test_unsupported_pair_asked_for_explicitly(run_cli, tmp_path):
@@ -218,9 +217,9 @@ def test_channels_last_inputs_in_every_format(tmp_path):
     results = run(ExportRequest(model="resnet18", weights="random", resolution=64, layout="nhwc",
                                 out_dir=tmp_path, validate_samples=16))
     for r in results:
-        assert r.status == "ok", (r.key, r.reason)
+        assert r.status == "ok", (r.label, r.reason)
         m = r.artifact.manifest
         assert m["input"]["shape"][1:] == [64, 64, 3] and m["input"]["layout"] == "NHWC"
-        ref, _, _ = resolve(str(r.artifact.path))
-        job = Job(model=ref, runtime=RUNTIME_OF[r.format], harness=HarnessSettings(1, 3, 0))
-        assert run_job(job)["status"] == "ok"
+        ref = resolve(str(r.artifact.path)).model
+        job = Job(model=ref, runtime=validation_runtime(r.format), harness=HarnessSettings(1, 3, 0))
+        assert run_job(job).status == "ok"

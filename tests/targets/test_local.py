@@ -1,12 +1,19 @@
+"""The local target: files, processes, process groups, and how endings are mapped."""
+
+import json
 import os
 import signal
+import subprocess
 import sys
 import threading
+import time
+
 
 from edgebench.agent import Job
 from edgebench.harness import HarnessSettings
+from edgebench.results import Stage, Status
 from edgebench.runtimes import ModelRef
-from edgebench.targets import run_agent
+from edgebench.targets import decode_output, run_agent
 from edgebench.targets.local import LocalTarget
 
 NULL_FOREVER = Job(model=ModelRef(path=None, format="none", input_shape=(1, 4)), runtime="null",
@@ -14,17 +21,49 @@ NULL_FOREVER = Job(model=ModelRef(path=None, format="none", input_shape=(1, 4)),
                                            max_seconds=600)).to_dict()
 
 
-def test_a_job_runs_in_a_child_process():
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:  # a zombie is dead for our purposes
+        return f.read().split(")")[-1].split()[0] != "Z"
+
+
+def test_a_job_runs_in_its_own_process_group_and_is_gone_after():
     job = {**NULL_FOREVER, "harness": HarnessSettings(warmup_runs=0, min_runs=5, min_seconds=0).to_dict()}
-    pids = []
-    r = run_agent(LocalTarget(), job, timeout_s=120, on_start=pids.append)
-    assert r["status"] == "ok" and r["target"] == "local"
-    assert pids and pids[0] != os.getpid()
+    seen = {}
+
+    def on_start(pid):
+        seen["pid"], seen["pgid"] = pid, os.getpgid(pid)
+
+    r = run_agent(LocalTarget(), job, timeout_s=120, on_start=on_start)
+    assert r.status == Status.OK and r.latency.runs >= 5
+    assert seen["pgid"] == seen["pid"] != os.getpgid(0)  # a group of its own: killable as one
+    assert not _alive(seen["pid"])
 
 
-def test_timeout_kills_the_agent_and_says_so():
-    r = run_agent(LocalTarget(), NULL_FOREVER, timeout_s=3)
-    assert r["status"] == "timeout" and "3 s" in r["reason"]
+def test_timeout_kills_the_whole_process_group(tmp_path):
+    """The agent and a grandchild it started are both gone after the timeout."""
+    marker = tmp_path / "grandchild.pid"
+
+    class SpawningTarget(LocalTarget):
+        def agent_argv(self):
+            code = ("import subprocess, sys, time\n"
+                    "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+                    f"open({str(marker)!r}, 'w').write(str(p.pid))\n"
+                    "time.sleep(600)")
+            return [sys.executable, "-c", code]
+
+    started = time.monotonic()
+    r = run_agent(SpawningTarget(), NULL_FOREVER, timeout_s=3)
+    assert r.status == Status.TIMEOUT and "3 s" in r.reason and r.stage == Stage.RUN
+    assert time.monotonic() - started < 60
+    grandchild = int(marker.read_text())
+    deadline = time.monotonic() + 10
+    while _alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(grandchild)
 
 
 def test_a_crash_by_signal_is_recorded():
@@ -32,7 +71,8 @@ def test_a_crash_by_signal_is_recorded():
         threading.Timer(2.0, os.kill, (pid, signal.SIGSEGV)).start()
 
     r = run_agent(LocalTarget(), NULL_FOREVER, timeout_s=120, on_start=crash_soon)
-    assert r["status"] == "crashed" and r["signal"] == "SIGSEGV"
+    assert r.status == Status.CRASHED and r.signal == "SIGSEGV" and "SIGSEGV" in r.reason
+    assert not r.status.is_verdict  # a crash is worth a retry, a load failure is not
 
 
 class _ExitingTarget(LocalTarget):
@@ -44,4 +84,65 @@ class _ExitingTarget(LocalTarget):
 
 def test_an_agent_that_exits_without_a_result():
     r = run_agent(_ExitingTarget(), NULL_FOREVER, timeout_s=60)
-    assert r["status"] == "crashed" and "status 3" in r["reason"] and "boom" in r["reason"]
+    assert r.status == Status.CRASHED and "status 3" in r.reason and "boom" in r.reason
+
+
+class _MissingPython(LocalTarget):
+    def agent_argv(self):
+        return ["/nonexistent/python", "-m", "edgebench.agent"]
+
+
+def test_an_agent_that_cannot_start_is_an_infra_error():
+    r = run_agent(_MissingPython(), NULL_FOREVER, timeout_s=60)
+    assert r.status == Status.INFRA_ERROR and r.stage == Stage.TRANSPORT
+    assert "cannot start" in r.reason
+
+
+def test_undecodable_output_is_read_with_replacement():
+    class BinaryTarget(LocalTarget):
+        def agent_argv(self):
+            code = "import sys; sys.stdout.buffer.write(b'\\xff\\xfe' * 10); sys.stderr.buffer.write(b'\\x80bad')"
+            return [sys.executable, "-c", code]
+
+    r = run_agent(BinaryTarget(), NULL_FOREVER, timeout_s=60)
+    assert r.status == Status.CRASHED and "\ufffdbad" in r.reason
+    assert decode_output(b"a" * 100 + b"\xff", limit=10) == "a" * 9 + "\ufffd"
+
+
+def test_put_get_and_scratch(tmp_path):
+    src = tmp_path / "model.onnx"
+    src.write_bytes(b"bytes")
+    with LocalTarget() as target:
+        assert target.put(src) == str(src.resolve())  # local: the file's own path
+        scratch = target.scratch("out.npy")
+        assert not os.path.exists(scratch) and os.path.isdir(os.path.dirname(scratch))
+        assert target.scratch("out.npy") != scratch  # fresh each time
+        with open(scratch, "wb") as f:
+            f.write(b"result")
+        target.get(scratch, tmp_path / "back.npy")
+        assert (tmp_path / "back.npy").read_bytes() == b"result"
+        root = os.path.dirname(os.path.dirname(scratch))
+    assert not os.path.exists(root)  # close() removes what the session left
+
+
+def test_the_host_interrupted_takes_the_agent_with_it(tmp_path):
+    """Ctrl-C while a host waits for the agent ends the agent's whole group too."""
+    pid_file = tmp_path / "agent.pid"
+    code = ("import json, sys\n"
+            "from edgebench.targets import run_agent\n"
+            "from edgebench.targets.local import LocalTarget\n"
+            "job = json.loads(sys.argv[1])\n"
+            "try:\n"
+            f"    run_agent(LocalTarget(), job, 120, lambda pid: open({str(pid_file)!r}, 'w').write(str(pid)))\n"
+            "except KeyboardInterrupt:\n"
+            "    sys.exit(130)\n")
+    host = subprocess.Popen([sys.executable, "-c", code, json.dumps(NULL_FOREVER)])
+    deadline = time.monotonic() + 60
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    agent = int(pid_file.read_text())
+    assert _alive(agent)
+    host.send_signal(signal.SIGINT)
+    assert host.wait(timeout=60) == 130
+    time.sleep(0.2)
+    assert not _alive(agent)

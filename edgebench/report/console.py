@@ -1,0 +1,163 @@
+"""Console tables and the progress bar (rich, imported here only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ..results import ExportCell, LatencyCell, Status
+
+WIDE_COLUMNS = 160  # rich's 80-column default cuts tables in pipes and logs
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    from ..logs import user_stderr
+
+    file = user_stderr() if stderr else None
+    out = Console(file=file, soft_wrap=False)
+    return out if out.is_terminal else Console(file=file, soft_wrap=False, width=WIDE_COLUMNS)
+
+
+def _table(title: str, columns: Iterable[str], right: Iterable[str] = ()):
+    from rich.table import Table
+
+    table = Table(title=title)
+    right = set(right)
+    for col in columns:
+        table.add_column(col, justify="right" if col in right else "left")
+    return table
+
+
+def _num(value, fmt: str = "{:.2f}") -> str:
+    return fmt.format(value) if isinstance(value, (int, float)) else "-"
+
+
+def models(rows: list[dict]) -> None:
+    """``edgebench list``."""
+    table = _table(f"edgebench model zoo ({len(rows)} models)",
+                   ("name", "family", "params M", "GMACs", "resolution", "ref. top-1"),
+                   right=("params M", "GMACs", "resolution", "ref. top-1"))
+    for r in rows:
+        table.add_row(r["name"], r["family"], _num(r["params_m"]), _num(r["gmacs"], "{:.3f}"),
+                      str(r["resolution"]), _num(r["ref_top1"]))
+    console().print(table)
+
+
+def mapping(data: dict) -> None:
+    """``edgebench info``: one entry, nested dicts indented."""
+    out = console()
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.print(f"[bold]{key}[/bold]:")
+            for k, v in value.items():
+                out.print(f"  {k}: {v}", highlight=False, markup=False)
+        else:
+            out.print(f"[bold]{key}[/bold]: ", end="")
+            out.print(str(value), highlight=False, markup=False)
+
+
+def capabilities(rows: list[dict]) -> None:
+    table = _table("supported exports", ("format", "precision", "converter", "runtimes"))
+    for r in rows:
+        table.add_row(r["format"], r["precision"], r["converter"], ", ".join(r["runtimes"]))
+    console().print(table)
+
+
+def exports(model: str, cells: list[ExportCell]) -> None:
+    """``edgebench export``: one row per artifact, then where each is (or why not)."""
+    table = _table(f"{model}: exports", ("format", "precision", "status", "size MB", "max abs diff",
+                                         "min cosine", "top-1 agree", "export s", "cache"),
+                   right=("size MB", "max abs diff", "min cosine", "top-1 agree", "export s"))
+    for c in cells:
+        v = c.validation
+        table.add_row(c.format, c.precision, c.status.value,
+                      _num(c.size_bytes / 1e6 if c.size_bytes else None),
+                      _num(v.max_abs_diff if v else None, "{:.2e}"),
+                      _num(v.min_cosine if v else None, "{:.6f}"),
+                      _num(v.top1_agreement if v else None, "{:.0%}"),
+                      _num(c.export_seconds, "{:.1f}"),
+                      ("hit" if c.cached else "new") if c.path else "-")
+    out = console()
+    out.print(table)
+    for c in cells:
+        where = c.path if c.status == Status.OK else f"{c.status.value}: {c.reason}" + (
+            f" (kept at {c.path})" if c.path else "")
+        out.print(f"{c.label}: {where}", highlight=False, markup=False)
+
+
+def _short_label(label: str) -> str:
+    """MODEL/FORMAT-PRECISION reads better than a long path."""
+    return label if label.startswith("zoo:") else "/".join(Path(label).parts[-2:])
+
+
+def latencies(cells: list[LatencyCell]) -> None:
+    """``edgebench bench``: the latency table, the device, then why any cell is not ok."""
+    right = ("thr", "batch", "p50", "p90", "p99", "mean", "std", "load", "first", "RSS MB",
+             "img/s", "size MB")
+    table = _table("edgebench bench (ms unless stated)",
+                   ("artifact", "runtime", *right[:2], "status", *right[2:]), right=right)
+    for c in cells:
+        lat = c.latency
+        table.add_row(_short_label(c.label), c.runtime, str(c.settings.threads or "def"),
+                      str(c.settings.batch), c.status.value,
+                      *(_num(getattr(lat, f) if lat else None)
+                        for f in ("p50_ms", "p90_ms", "p99_ms", "mean_ms", "std_ms")),
+                      _num(c.load_ms, "{:.0f}"), _num(c.first_inference_ms),
+                      _num(c.peak_rss_mb, "{:.0f}"), _num(c.throughput_ips, "{:.1f}"),
+                      _num(c.size_bytes / 1e6 if c.size_bytes else None))
+    out = console()
+    out.print(table)
+    fp = next((c.fingerprint for c in cells if c.fingerprint), None)
+    if fp:
+        out.print(f"device: {fp['cpu_model']} | {fp['arch']} {fp['bits']}-bit | {fp['cores']} cores"
+                  f" | ISA {' '.join(fp['isa_flags']) or '-'} | governor {fp['governor'] or '-'}",
+                  highlight=False, markup=False)
+    for c in cells:
+        if c.status != Status.OK:
+            out.print(f"{c.label} ({c.runtime}): {c.status.value}: {c.reason}",
+                      highlight=False, markup=False)
+
+
+class _NoProgress:
+    def __enter__(self) -> Callable[[str], None]:
+        return lambda step: None
+
+    def __exit__(self, *exc):
+        return False
+
+
+class _Bar:
+    """A rich progress bar on stderr; ``step(description)`` starts the next step."""
+
+    def __init__(self, total: int, title: str):
+        self.total, self.title = total, title
+
+    def __enter__(self) -> Callable[[str], None]:
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                 TimeElapsedColumn(), console=console(stderr=True), transient=True)
+        self.progress.__enter__()
+        self.task = self.progress.add_task(self.title, total=self.total)
+        self.started = False
+
+        def step(description: str) -> None:
+            if self.started:
+                self.progress.advance(self.task)
+            self.started = True
+            self.progress.update(self.task, description=f"{self.title}: {description}")
+
+        return step
+
+    def __exit__(self, *exc):
+        self.progress.update(self.task, completed=self.total)
+        return self.progress.__exit__(*exc)
+
+
+def progress(total: int, title: str):
+    """A progress bar on stderr when it is a terminal; silent otherwise."""
+    from ..logs import user_stderr
+
+    return _Bar(total, title) if user_stderr().isatty() else _NoProgress()

@@ -1,0 +1,298 @@
+"""The typed cell results, the one status vocabulary and the stable cell key.
+
+Every command that measures something returns these; what ``--json`` prints is exactly
+``to_dict()``, and ``from_dict()`` reads it back. Standard library only (plus the light
+typed settings they nest): the on-device agent imports this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar
+
+from .formats import Tolerance
+from .harness import HarnessSettings, LatencyStats
+from .runtimes import RuntimeSettings
+
+SCHEMA_VERSION = 1
+
+
+class Status(str, Enum):
+    """What happened to a cell: the report's vocabulary, used by every command."""
+
+    OK = "ok"
+    DEGRADED = "degraded"  # numerics or accuracy below the floor, but it runs
+    FAILED = "failed"  # validation: it does not compute the reference function
+    SLOWER_THAN_FP32 = "slower_than_fp32"
+    UNSUPPORTED = "unsupported"  # the capability table says no: not an error
+    EXPORT_FAILED = "export_failed"
+    LOAD_FAILED = "load_failed"
+    RUN_FAILED = "run_failed"  # loaded, but rejected the input or returned NaN/Inf
+    CRASHED = "crashed"  # the runtime process died (signal recorded)
+    TIMEOUT = "timeout"
+    UNREACHABLE = "unreachable"  # the target could not be reached
+    INFRA_ERROR = "infra_error"  # the device or transport failed: never a verdict on the model
+    INTERRUPTED = "interrupted"  # the user stopped the command
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def is_verdict(self) -> bool:
+        """True when running the same cell again would give the same answer."""
+        return self not in _TRANSIENT
+
+    @property
+    def is_failure(self) -> bool:
+        """True when the cell produced no usable measurement or artifact."""
+        return self not in (Status.OK, Status.DEGRADED, Status.SLOWER_THAN_FP32, Status.UNSUPPORTED)
+
+
+_TRANSIENT = frozenset({Status.CRASHED, Status.TIMEOUT, Status.UNREACHABLE, Status.INFRA_ERROR,
+                        Status.INTERRUPTED})
+
+
+class Stage(str, Enum):
+    """Where a non-ok status came from."""
+
+    PLAN = "plan"  # the capability table answered before anything ran
+    EXPORT = "export"
+    VALIDATE = "validate"
+    LOAD = "load"
+    RUN = "run"
+    TRANSPORT = "transport"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# ---- (de)serialisation of frozen dataclasses: strict JSON, no NaN or Infinity -------------
+
+def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None  # strict JSON: null, never NaN
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(tp: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _decode(options[0], value) if len(options) == 1 else value
+    if origin is tuple:
+        args = typing.get_args(tp)
+        inner = args[0] if args and args[-1] is Ellipsis else Any
+        return tuple(_decode(inner, v) for v in value)
+    if origin in (dict, list) or tp is Any:
+        return value
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        return tp(value)
+    if dataclasses.is_dataclass(tp):
+        return decode_dataclass(tp, value)
+    if tp is float and isinstance(value, int):
+        return float(value)
+    return value
+
+
+def decode_dataclass(cls: type, data: dict) -> Any:
+    """Build ``cls`` from ``to_dict()`` output; unknown keys are an error, missing take defaults."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.init}
+    unknown = set(data) - names - {"schema_version", "kind"}
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown fields {', '.join(sorted(unknown))}")
+    return cls(**{k: _decode(hints[k], v) for k, v in data.items() if k in names})
+
+
+def to_json(value: Any, indent: int | None = 2) -> str:
+    """Strict JSON (``allow_nan=False``): what every ``--json`` prints."""
+    return json.dumps(_encode(value), indent=indent, allow_nan=False)
+
+
+class Record:
+    """A typed result with a schema version: ``to_dict`` / ``from_dict`` round-trip."""
+
+    KIND: ClassVar[str] = ""
+
+    def to_dict(self) -> dict:
+        return {"schema_version": SCHEMA_VERSION, "kind": self.KIND, **_encode(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"{cls.__name__}: schema version {version!r}, this edgebench reads "
+                             f"{SCHEMA_VERSION}")
+        return decode_dataclass(cls, data)
+
+
+# ---- the stable key -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CellKey:
+    """Everything that identifies a measurement; equal parts give an equal ``digest``,
+    whatever path the user typed to reach the artifact."""
+
+    model: str
+    weights: str  # "sha256:..." or "random:seed=N": the weights' identity, not their path
+    format: str
+    precision: str
+    converter: str | None = None
+    calibration: str | None = None  # the calibration set's identity (a hash), INT8 only
+    runtime: str | None = None
+    settings: dict = field(default_factory=dict)  # the runtime settings that change results
+    target: str = "local"
+    tools: dict = field(default_factory=dict)  # tool versions
+
+    @property
+    def digest(self) -> str:
+        blob = json.dumps(_encode(self), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+# ---- what a cell can end as ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Validation:
+    """An artifact's outputs against the PyTorch reference on held-out samples."""
+
+    outcome: Status  # ok | degraded | failed
+    reason: str
+    samples: int
+    max_abs_diff: float | None
+    max_rel_diff: float | None  # max_abs_diff / largest |reference logit|
+    min_cosine: float | None
+    mean_cosine: float | None
+    top1_agreement: float
+    tolerance: Tolerance
+    inputs: str  # where the held-out inputs came from
+
+    def to_dict(self) -> dict:
+        return _encode(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Validation":
+        return decode_dataclass(cls, data)
+
+
+@dataclass(frozen=True)
+class ExportCell(Record):
+    """One (format, precision) of an export: an artifact and its validation, or why not."""
+
+    KIND: ClassVar[str] = "export"
+
+    model: str
+    format: str
+    precision: str
+    status: Status
+    reason: str
+    key: str
+    converter: str | None = None
+    stage: Stage | None = None  # where a non-ok status came from
+    tools: dict = field(default_factory=dict)
+    path: str | None = None  # the artifact folder, when one was kept
+    size_bytes: int | None = None
+    export_seconds: float | None = None
+    validation: Validation | None = None
+    validated_by: str | None = None  # the runtime that ran the validation
+    signal: str | None = None  # crashed: the signal that ended the runtime
+    cached: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.format}-{self.precision}"
+
+    @property
+    def artifact(self):
+        """The kept artifact folder and its manifest (read from disk), or None."""
+        from pathlib import Path
+
+        from .artifacts import read
+
+        return read(Path(self.path)) if self.path else None
+
+
+@dataclass(frozen=True)
+class AgentReply(Record):
+    """What the on-device agent answers for one job (the host adds the cell around it)."""
+
+    KIND: ClassVar[str] = "agent"
+
+    status: Status
+    reason: str = ""
+    stage: Stage | None = None
+    signal: str | None = None
+    load_ms: float | None = None
+    first_inference_ms: float | None = None
+    peak_rss_mb: float | None = None
+    settings_used: dict = field(default_factory=dict)
+    latency: LatencyStats | None = None
+    throughput_ips: float | None = None
+    input_shape: tuple[int, ...] | None = None
+    input_dtype: str | None = None
+    output_shape: tuple[int, ...] | None = None
+    outputs_path: str | None = None  # outputs job: where the agent wrote them (target side)
+    samples: int | None = None
+    fingerprint: dict | None = None
+
+
+@dataclass(frozen=True)
+class LatencyCell(Record):
+    """One artifact in one runtime on one target: how fast, or why not."""
+
+    KIND: ClassVar[str] = "latency"
+
+    label: str  # what the user gave (folder, file or zoo:MODEL)
+    model: str | None
+    format: str
+    precision: str
+    runtime: str
+    target: str
+    status: Status
+    reason: str
+    key: str
+    stage: Stage | None = None
+    tools: dict = field(default_factory=dict)
+    signal: str | None = None
+    size_bytes: int | None = None
+    settings: RuntimeSettings = RuntimeSettings()
+    harness: HarnessSettings = HarnessSettings()
+    settings_used: dict = field(default_factory=dict)
+    latency: LatencyStats | None = None
+    load_ms: float | None = None
+    first_inference_ms: float | None = None
+    peak_rss_mb: float | None = None
+    throughput_ips: float | None = None
+    input_shape: tuple[int, ...] | None = None
+    output_shape: tuple[int, ...] | None = None
+    fingerprint: dict | None = None
+
+
+RECORDS: dict[str, type[Record]] = {r.KIND: r for r in (ExportCell, LatencyCell, AgentReply)}
+
+
+def from_dict(data: dict) -> Record:
+    """Any record, by its ``kind``."""
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind not in RECORDS:
+        raise ValueError(f"unknown record kind {kind!r}: expected one of {', '.join(RECORDS)}")
+    return RECORDS[kind].from_dict(data)
