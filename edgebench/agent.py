@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, replace
 from functools import partial
@@ -27,6 +29,10 @@ from .runtimes import LoadError, ModelRef, RuntimeSettings
 
 INPUT_SEED = 0
 JOB_KINDS = ("latency", "outputs")
+WATCH_INTERVAL_S = 0.25
+DEFAULT_MEMORY_SHARE = 0.9  # of the device's memory, when the job names no limit
+# Thread pools the runtimes and their BLAS libraries size from the environment at import.
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
 
 
 @dataclass(frozen=True)
@@ -48,12 +54,13 @@ class Job:
     inputs: str | None = None
     outputs: str | None = None
     top_k: int | None = None
+    memory_mb: float | None = None  # None: most of the device's memory
 
     def to_dict(self) -> dict:
         return {"model": self.model.to_dict(), "runtime": self.runtime, "kind": self.kind,
                 "settings": self.settings.to_dict(), "harness": self.harness.to_dict(),
                 "input_dtype": self.input_dtype, "inputs": self.inputs, "outputs": self.outputs,
-                "top_k": self.top_k}
+                "top_k": self.top_k, "memory_mb": self.memory_mb}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Job":
@@ -62,7 +69,7 @@ class Job:
                   settings=RuntimeSettings(**d.get("settings", {})),
                   harness=harness.HarnessSettings(**d.get("harness", {})),
                   input_dtype=d.get("input_dtype", "float32"), inputs=d.get("inputs"),
-                  outputs=d.get("outputs"), top_k=d.get("top_k"))
+                  outputs=d.get("outputs"), top_k=d.get("top_k"), memory_mb=d.get("memory_mb"))
         if job.kind not in JOB_KINDS:
             raise ValueError(f"unknown job kind {job.kind!r}: expected {' or '.join(JOB_KINDS)}")
         if job.kind == "outputs" and not (job.inputs and job.outputs):
@@ -172,13 +179,63 @@ def run_job(job: Job) -> AgentReply:
     return (_outputs if job.kind == "outputs" else _latency)(job, session, load_ms)
 
 
+def _rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _die(message: str) -> None:
+    """End this agent and everything it started (its process group) with one stderr line."""
+    try:
+        sys.stderr.write(f"edgebench-agent: {message}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # the host that would read it may be gone (a broken pipe)
+    try:
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+    finally:
+        os._exit(137)
+
+
+def _watch(parent: int, limit_mb: float | None) -> None:
+    """A daemon thread: the agent ends itself when its host is gone or it outgrows its memory."""
+    while True:
+        if os.getppid() != parent:
+            _die("the host process is gone: stopping")
+        rss = _rss_mb()
+        if limit_mb and rss > limit_mb:
+            _die(f"out of memory: {rss:.0f} MB resident, over the job's limit of "
+                 f"{limit_mb:.0f} MB (a smaller batch or resolution needs less)")
+        time.sleep(WATCH_INTERVAL_S)
+
+
+def _limit_memory_mb(job: Job) -> float | None:
+    if job.memory_mb:
+        return job.memory_mb
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * DEFAULT_MEMORY_SHARE / 2**20
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def main() -> int:
+    from .privacy import disable_telemetry
+
+    disable_telemetry()  # before any runtime is imported
     try:
         job = Job.from_dict(json.loads(sys.stdin.read()))
     except (ValueError, KeyError, TypeError) as e:
         reply = AgentReply(Status.LOAD_FAILED, f"malformed job: {first_line(e)}", Stage.LOAD)
         print(json.dumps(reply.to_dict()), flush=True)
         return 2
+    if job.settings.threads:
+        for name in THREAD_ENV:
+            os.environ[name] = str(job.settings.threads)
+    threading.Thread(target=_watch, args=(os.getppid(), _limit_memory_mb(job)), daemon=True,
+                     name="edgebench-watch").start()
     print(json.dumps(run_job(job).to_dict(), allow_nan=False), flush=True)
     return 0
 

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .errors import OutputError
+from .errors import OutputError, UserInputError, first_line
 from .files import sha256_file
 
 MANIFEST = "manifest.json"
+LOCK = ".lock"
 SCHEMA_VERSION = 1
 _STAGING_PREFIX = ".staging-"
 # Outcomes a later identical export reuses: the same inputs and tool versions give the same
@@ -62,29 +63,111 @@ class Artifact:
         return self.manifest.get("stage")
 
 
-def read(folder: Path) -> Artifact | None:
-    """The artifact in ``folder``, or None if there is no readable manifest."""
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return None
+# What a manifest must hold, and of which JSON type: checked before anything uses it.
+_SCHEMA = {
+    "schema_version": int, "model": dict, "weights": dict, "format": str, "precision": str,
+    "input": dict, "file": dict, "files": list, "size_bytes": int, "validation": dict,
+}
+_SCHEMA_NESTED = {
+    "model": {"name": str, "resolution": int}, "weights": {"source": str},
+    "input": {"name": str, "shape": list, "dtype": str},
+}
+_FILE_ENTRY = {"name": str, "size_bytes": int, "sha256": str}
+
+
+def _malformed(folder: Path, why: str) -> UserInputError:
+    return UserInputError(f"{folder / MANIFEST} is not a valid edgebench manifest ({why}): "
+                          "export the artifact again or remove the folder")
+
+
+def _check_fields(folder: Path, data: dict, schema: dict, where: str = "") -> None:
+    for key, kind in schema.items():
+        value = data.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+            raise _malformed(folder, f"{where}{key} is missing or not a {kind.__name__}")
+
+
+def validate_manifest(folder: Path, manifest) -> None:
+    """Raise a one-line error unless ``manifest`` has the schema and names files of its folder."""
+    if not isinstance(manifest, dict):
+        raise _malformed(folder, "not a JSON object")
     if manifest.get("schema_version") != SCHEMA_VERSION:
+        raise _malformed(folder, f"schema version {manifest.get('schema_version')!r}, this "
+                                 f"edgebench reads {SCHEMA_VERSION}")
+    _check_fields(folder, manifest, _SCHEMA)
+    for key, schema in _SCHEMA_NESTED.items():
+        _check_fields(folder, manifest[key], schema, f"{key}.")
+    entries = [manifest["file"], *manifest["files"]]
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise _malformed(folder, "a files entry is not an object")
+        _check_fields(folder, entry, _FILE_ENTRY, "files[].")
+        name = entry["name"]
+        # a manifest may only name files inside its own folder
+        if name in ("", ".", "..") or "/" in name or "\\" in name or "\x00" in name:
+            raise _malformed(folder, f"file name {name!r} points outside its folder")
+    if not manifest["files"] or manifest["files"][0] != manifest["file"]:
+        raise _malformed(folder, "file and files[0] disagree")
+
+
+def read(folder: Path) -> Artifact | None:
+    """The artifact in ``folder``; None if it has no manifest; a one-line error if the
+    manifest is unreadable or malformed."""
+    path = folder / MANIFEST
+    if not path.exists():
         return None
+    if not path.is_file():
+        raise _malformed(folder, "not a regular file")
+    try:
+        manifest = json.loads(path.read_text(errors="replace"))
+    except (OSError, ValueError) as e:
+        raise _malformed(folder, f"unreadable: {first_line(e, 120)}") from e
+    validate_manifest(folder, manifest)
     return Artifact(folder, manifest)
 
 
+def verify_files(art: Artifact) -> None:
+    """Every file the manifest names is a regular file with its recorded size and sha256."""
+    for entry in art.manifest["files"]:
+        path = art.path / entry["name"]
+        if not path.is_file():
+            raise UserInputError(f"{path} is missing or not a regular file: its manifest names it; "
+                                 "export the artifact again")
+        if path.stat().st_size != entry["size_bytes"] or sha256_file(path) != entry["sha256"]:
+            raise UserInputError(f"{path} does not match its manifest (size or sha256 differs): "
+                                 "it was changed after export; export the artifact again")
+
+
 def find_cached(folder: Path, key: str) -> Artifact | None:
-    """A reusable artifact with this cache key whose model files are intact."""
-    art = read(folder)
-    if art is None or art.manifest.get("cache_key") != key or art.status not in REUSABLE_STATUSES:
-        return None
+    """A reusable artifact with this cache key whose files match their sha256 (content, not
+    size: a model changed on disk is never a cache hit)."""
     try:
-        for part in art.manifest["files"]:
-            if (folder / part["name"]).stat().st_size != part["size_bytes"]:
-                return None
-    except (OSError, KeyError):
+        art = read(folder)
+        if art is None or art.manifest.get("cache_key") != key or \
+                art.status not in REUSABLE_STATUSES:
+            return None
+        verify_files(art)
+    except (UserInputError, OSError):
         return None
     return art
+
+
+@contextmanager
+def locked(folder: Path, on_wait=lambda: None) -> Iterator[None]:
+    """Hold ``folder``'s lock file (an advisory ``flock``); ``on_wait`` is called once if
+    another process holds it, then this one waits its turn."""
+    import fcntl
+
+    with open(folder / LOCK, "a+b") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait()
+            fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def ensure_writable(folder: Path) -> None:
@@ -156,7 +239,7 @@ def commit(stage: Path, final: Path, manifest: dict) -> Artifact:
     manifest = {"schema_version": SCHEMA_VERSION, **manifest,
                 "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     try:
-        (stage / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        (stage / MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n")
         old = None
         if final.exists():
             old = final.parent / f"{_STAGING_PREFIX}old-{final.name}-{os.getpid()}"

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from . import artifacts, formats
+from . import artifacts, formats, limits
 from .errors import UserInputError
 from .files import sha256_file
 from .harness import HarnessSettings
@@ -28,16 +28,17 @@ class BenchRequest:
     weights: str = "random"  # for zoo:MODEL references
 
     def check(self) -> None:
-        """One-line errors for settings no runtime could take."""
-        if self.settings.threads is not None and self.settings.threads < 1:
-            raise UserInputError(f"--threads must be at least 1, got {self.settings.threads} "
-                                 "(omit it for the runtime's default)")
-        if self.settings.batch < 1:
-            raise UserInputError(f"--batch must be at least 1, got {self.settings.batch}")
-        if self.harness.min_runs < 1 or self.harness.min_seconds < 0:
-            raise UserInputError("--min-runs must be at least 1 and --min-seconds at least 0")
-        if self.timeout_s <= 0:
-            raise UserInputError(f"--timeout must be positive, got {self.timeout_s}")
+        """One-line errors for settings no runtime could take (every number in its range)."""
+        limits.THREADS.check(self.settings.threads)
+        limits.BATCH.check(self.settings.batch)
+        limits.WARMUP.check(self.harness.warmup_runs)
+        limits.MIN_RUNS.check(self.harness.min_runs)
+        limits.MIN_SECONDS.check(self.harness.min_seconds)
+        limits.MAX_SECONDS.check(self.harness.max_seconds)
+        limits.TIMEOUT.check(self.timeout_s)
+        if self.harness.max_seconds < self.harness.min_seconds:
+            raise UserInputError(f"--max-seconds {self.harness.max_seconds:g} is below --min-seconds "
+                                 f"{self.harness.min_seconds:g}: raise --max-seconds")
         if self.runtime is not None and self.runtime not in formats.RUNTIMES:
             raise UserInputError(f"unknown runtime {self.runtime!r}: choose from "
                                  f"{', '.join(formats.RUNTIMES)}")
@@ -79,6 +80,7 @@ class Cell:
 
 
 def _from_manifest(label: str, art: artifacts.Artifact, weights_choice: str) -> Source:
+    artifacts.verify_files(art)  # what runs is what was exported and validated
     m = art.manifest
     weights = m["weights"]
     main, rest = art.model_file, [art.path / f["name"] for f in m["files"][1:]]
@@ -109,6 +111,9 @@ def resolve(spec: str, weights: str = "random") -> Source:
     if not path.exists():
         raise UserInputError(f"artifact {spec} does not exist: give an artifact folder, a model "
                              "file or zoo:MODEL")
+    if not (path.is_dir() or path.is_file()):
+        raise UserInputError(f"{spec} is not a regular file or folder (a device, FIFO or socket?): "
+                             "give an artifact folder or a model file")
     if path.is_dir():
         art = artifacts.read(path)
         if art is not None:

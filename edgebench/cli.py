@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import os
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from . import __version__, errors, formats, harness, zoo
+from . import __version__, errors, formats, harness, limits, zoo
 
 # Most specific first: the first matching class decides the exit code.
 EXIT_CODES: tuple[tuple[type[errors.EdgebenchError], int], ...] = (
@@ -29,6 +34,27 @@ def exit_code(error: errors.EdgebenchError) -> int:
     return next(code for cls, code in EXIT_CODES if isinstance(error, cls))
 
 
+class _Bounded(click.ParamType):
+    """A number in a ``limits.Range``: NaN, infinity and out-of-range values are one line."""
+
+    def __init__(self, rng: limits.Range):
+        self.rng = rng
+        self.name = "integer" if rng.integer else "number"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return self.rng.check(value)
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            number = str(value)  # check() names the option, the range and what was given
+        return self.rng.check(number)
+
+
+def _bounded(rng: limits.Range) -> _Bounded:
+    return _Bounded(rng)
+
+
 def _print_json(data) -> None:
     """Strict JSON (no NaN or Infinity) of typed results or plain data."""
     from .results import to_json
@@ -36,23 +62,75 @@ def _print_json(data) -> None:
     click.echo(to_json(data))
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it unwinds as Ctrl-C does."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _on_signal(signum, frame):
+    raise Terminated(signum)
+
+
+@contextmanager
+def _output():
+    """Writing the command's own output: a closed pipe or a full disk is one line, exit 7."""
+    try:
+        yield
+        sys.stdout.flush()
+    except OSError as e:
+        try:  # nothing more can reach the reader; keep Python's exit flush quiet
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
+        raise errors.OutputError(f"cannot write the results to standard output ({e.strerror or e}):"
+                                 " what was made is on disk; rerun with a writable output") from e
+
+
 class _Group(click.Group):
-    """Runs subcommands with typed errors turned into one line and an exit code."""
+    """Runs subcommands with typed errors, usage errors and signals turned into one line and
+    an exit code."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        from .logs import user_stderr
+        from .privacy import disable_telemetry
+
+        disable_telemetry()
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _on_signal) if main_thread else None
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as e:
+            where = e.ctx.command_path if e.ctx else "edgebench"
+            click.echo(f"error: {e.format_message()} (see '{where} --help')", file=user_stderr())
+            code = 2
+        except click.ClickException as e:
+            click.echo(f"error: {e.format_message()}", file=user_stderr())
+            code = e.exit_code
+        except click.exceptions.Abort:
+            click.echo("error: interrupted", file=user_stderr())
+            code = EXIT_INTERRUPTED
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGTERM, previous)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx):
         from .logs import quiet, user_stderr
 
-        verbose = "--verbose" in ctx.protected_args or "--verbose" in sys.argv[1:2]
         try:
-            with quiet(verbose or ctx.params.get("verbose", False)):
+            with quiet(ctx.params.get("verbose", False)):
                 return super().invoke(ctx)
         except errors.EdgebenchError as e:
             click.echo(f"error: {e}", file=user_stderr())
             ctx.exit(exit_code(e))
-        except KeyboardInterrupt:
-            click.echo("error: interrupted: nothing half-written was kept; run the command again",
+        except KeyboardInterrupt as e:
+            name = "terminated" if isinstance(e, Terminated) else "interrupted"
+            click.echo(f"error: {name}: nothing half-written was kept; run the command again",
                        file=user_stderr())
-            ctx.exit(EXIT_INTERRUPTED)
+            ctx.exit(128 + e.signum if isinstance(e, Terminated) else EXIT_INTERRUPTED)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -93,11 +171,12 @@ def list_cmd(pattern, as_json):
       edgebench list 'efficientnet_b*' --json
     """
     rows = [_model_row(n) for n in zoo.list_models(pattern)]
-    if as_json:
-        return _print_json(rows)
-    from .report import console
+    with _output():
+        if as_json:
+            return _print_json(rows)
+        from .report import console
 
-    console.models(rows)
+        console.models(rows)
 
 
 @cli.command()
@@ -127,11 +206,12 @@ def info(model, as_json):
         requires=list(entry.requires),
         description=entry.description or None,
     )
-    if as_json:
-        return _print_json(data)
-    from .report import console
+    with _output():
+        if as_json:
+            return _print_json(data)
+        from .report import console
 
-    console.mapping(data)
+        console.mapping(data)
 
 
 @cli.command()
@@ -149,11 +229,12 @@ def capabilities(as_json):
              "runtimes": list(c.runtimes), "validated_by": c.runtimes[0],
              "calibrated": c.calibrated, "tolerance": c.tolerance.to_dict()}
             for c in formats.CAPABILITIES]
-    if as_json:
-        return _print_json(rows)
-    from .report import console
+    with _output():
+        if as_json:
+            return _print_json(rows)
+        from .report import console
 
-    console.capabilities(rows)
+        console.capabilities(rows)
 
 
 def _split_formats(ctx, param, value: str | None) -> tuple[str, ...] | None:
@@ -189,16 +270,19 @@ def _precision_flags(command):
                    "[default: fashion-mnist:300].")
 @click.option("--weights", default="imagenet", show_default=True,
               help="imagenet | random | PATH to a .pt/.pth/.safetensors state_dict.")
-@click.option("--resolution", type=int, default=None,
-              help="Input height and width in pixels [default: the model's native one].")
+@click.option("--resolution", type=_bounded(limits.RESOLUTION), default=None,
+              help="Input height and width in pixels [default: the model's native one; "
+                   f"{limits.RESOLUTION.describe()}].")
 @click.option("--layout", type=click.Choice(_LAYOUTS), default=_LAYOUTS[0], show_default=True,
               help="Input layout of the artifacts (nhwc: channels-last inputs).")
-@click.option("--opset", type=int, default=17, show_default=True, help="ONNX opset.")
+@click.option("--opset", type=_bounded(limits.OPSET), default=17, show_default=True,
+              help=f"ONNX opset [{limits.OPSET.describe()}; the exporter may allow fewer].")
 @click.option("--dynamic-batch", is_flag=True, help="Make the batch dimension dynamic (ONNX, OpenVINO).")
-@click.option("--validate-samples", type=int, default=500, show_default=True,
-              help="Held-out samples each artifact is validated on (photos, then Fashion-MNIST test).")
-@click.option("--min-top1-agreement", type=click.FloatRange(0, 1), default=None,
-              help="INT8 is 'degraded' below this top-1 agreement with FP32 [default: 0.98].")
+@click.option("--validate-samples", type=_bounded(limits.VALIDATE_SAMPLES), default=500,
+              show_default=True, help="Held-out samples each artifact is validated on (photos, "
+              f"then Fashion-MNIST test) [{limits.VALIDATE_SAMPLES.describe()}, and what fits in memory].")
+@click.option("--min-top1-agreement", type=_bounded(limits.AGREEMENT), default=None,
+              help="INT8 is 'degraded' below this top-1 agreement with FP32 [default: 0.98; 0 to 1].")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("artifacts"),
               show_default=True, help="Artifact tree root; MODEL/FORMAT-PRECISION/ inside.")
 @click.option("--force", is_flag=True, help="Re-export even when a cached artifact matches.")
@@ -240,10 +324,11 @@ def export(model, formats_, calib, weights, resolution, layout, opset, dynamic_b
 
     with console.progress(planned_steps(request), f"export {model}") as step:
         cells = run(request, step, warn)
-    if as_json:
-        _print_json([c.to_dict() for c in cells])
-    else:
-        console.exports(model, cells)
+    with _output():
+        if as_json:
+            _print_json([c.to_dict() for c in cells])
+        else:
+            console.exports(model, cells)
     _raise_for_exports(model, cells)
 
 
@@ -276,18 +361,24 @@ _TORCH_PRECISIONS = formats.RUNTIMES["torch"].precisions
 @click.option("--device", default="cpu", show_default=True,
               help="Device; per runtime: " + "; ".join(
                   f"{r.name}: {r.devices}" for r in formats.RUNTIMES.values() if not r.any_format))
-@click.option("--threads", type=int, default=None, help="Inference threads [default: the runtime's].")
-@click.option("--batch", type=int, default=1, show_default=True, help="Batch size.")
-@click.option("--warmup", "warmup_runs", type=int, default=harness.DEFAULT_WARMUP_RUNS,
-              show_default=True, help="Untimed runs before timing.")
-@click.option("--min-runs", type=int, default=harness.DEFAULT_MIN_RUNS, show_default=True,
-              help="Timed runs at least (and --min-seconds at least).")
-@click.option("--min-seconds", type=float, default=harness.DEFAULT_MIN_SECONDS, show_default=True,
-              help="Timed seconds at least (and --min-runs at least).")
-@click.option("--max-seconds", type=float, default=harness.DEFAULT_MAX_SECONDS, show_default=True,
-              help="Stop timing after this long even if --min-runs is not met.")
-@click.option("--timeout", "timeout_s", type=float, default=600.0, show_default=True,
-              help="Kill a cell's agent after this many seconds.")
+@click.option("--threads", type=_bounded(limits.THREADS), default=None,
+              help=f"Inference threads [default: the runtime's; {limits.THREADS.describe()}].")
+@click.option("--batch", type=_bounded(limits.BATCH), default=1, show_default=True,
+              help=f"Batch size [{limits.BATCH.describe()}].")
+@click.option("--warmup", "warmup_runs", type=_bounded(limits.WARMUP), default=harness.DEFAULT_WARMUP_RUNS,
+              show_default=True, help=f"Untimed runs before timing [{limits.WARMUP.describe()}].")
+@click.option("--min-runs", type=_bounded(limits.MIN_RUNS), default=harness.DEFAULT_MIN_RUNS,
+              show_default=True, help="Timed runs at least (and --min-seconds at least) "
+              f"[{limits.MIN_RUNS.describe()}].")
+@click.option("--min-seconds", type=_bounded(limits.MIN_SECONDS), default=harness.DEFAULT_MIN_SECONDS,
+              show_default=True, help="Timed seconds at least (and --min-runs at least) "
+              f"[{limits.MIN_SECONDS.describe()}].")
+@click.option("--max-seconds", type=_bounded(limits.MAX_SECONDS), default=harness.DEFAULT_MAX_SECONDS,
+              show_default=True, help="Stop timing after this long even if --min-runs is not met "
+              f"(the cell then says so) [{limits.MAX_SECONDS.describe()}, not below --min-seconds].")
+@click.option("--timeout", "timeout_s", type=_bounded(limits.TIMEOUT), default=600.0,
+              show_default=True, help="Kill a cell's agent after this many seconds "
+              f"[{limits.TIMEOUT.describe()}].")
 @click.option("--hint", type=click.Choice(["latency", "throughput"]), default="latency",
               show_default=True, help="OpenVINO performance hint.")
 @click.option("--xnnpack/--no-xnnpack", default=True, show_default=True, help="TFLite XNNPACK delegate.")
@@ -329,10 +420,11 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
     request.check()
     with LocalTarget() as target, console.progress(len(plan(request)), "bench") as step:
         cells = run(request, target, step)
-    if as_json:
-        _print_json([c.to_dict() for c in cells])
-    else:
-        console.latencies(cells)
+    with _output():
+        if as_json:
+            _print_json([c.to_dict() for c in cells])
+        else:
+            console.latencies(cells)
     bad = [c for c in cells if c.status.is_failure]
     if bad:
         raise errors.CellsFailedError(

@@ -37,6 +37,7 @@ class PrecisionSpec:
     name: str
     tolerance: Tolerance
     description: str
+    max_size_ratio: float | None = None  # of the FP32 file; larger is not this precision's win
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class FormatSpec:
     suffixes: tuple[str, ...]  # how a bare model file is recognised
     description: str
     layouts: tuple[str, ...] = ("nchw", "nhwc")  # input layouts an export can take
+    dynamic_batch: bool = True  # whether --dynamic-batch applies (else a static batch of 1)
 
     @property
     def runtimes(self) -> tuple[str, ...]:
@@ -131,6 +133,7 @@ PRECISIONS: dict[str, PrecisionSpec] = {
             Tolerance(max_rel_diff=2e-2, min_cosine=0.999, min_top1_agreement=0.99,
                       fail_cosine=0.98, fail_top1_agreement=0.8),
             "16-bit float weights (and compute where the runtime has it)",
+            max_size_ratio=0.75,
         ),
         PrecisionSpec(
             "bf16",
@@ -144,6 +147,7 @@ PRECISIONS: dict[str, PrecisionSpec] = {
             Tolerance(max_rel_diff=None, min_cosine=0.9, min_top1_agreement=0.98,
                       fail_cosine=0.5, fail_top1_agreement=0.5),
             "8-bit integer weights and activations (post-training static quantisation)",
+            max_size_ratio=0.5,
         ),
     )
 }
@@ -153,7 +157,8 @@ FORMATS: dict[str, FormatSpec] = {
     for f in (
         FormatSpec("onnx", "model.onnx", (".onnx",), "ONNX graph (torch.onnx, TorchScript exporter)"),
         FormatSpec("openvino", "model.xml", (".xml",), "OpenVINO IR: model.xml + model.bin"),
-        FormatSpec("tflite", "model.tflite", (".tflite",), "TFLite flatbuffer (litert-torch)"),
+        FormatSpec("tflite", "model.tflite", (".tflite",), "TFLite flatbuffer (litert-torch)",
+                   dynamic_batch=False),
     )
 }
 

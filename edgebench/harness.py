@@ -8,6 +8,7 @@ one call of ``run``: inputs are prepared before, outputs inspected after.
 from __future__ import annotations
 
 import time
+from array import array
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
@@ -60,7 +61,7 @@ def measure(run: Callable[[], Any], settings: HarnessSettings = HarnessSettings(
     for _ in range(settings.warmup_runs):
         run()
     clock = time.perf_counter_ns
-    samples: list[int] = []
+    samples = array("q")  # 8 bytes a sample: a fast model timed for long stays small
     append = samples.append
     start = clock()
     min_end = start + int(settings.min_seconds * 1e9)
@@ -78,4 +79,5 @@ def measure(run: Callable[[], Any], settings: HarnessSettings = HarnessSettings(
             stopped_by = "max_seconds"
             break
     measured_s = (clock() - start) / 1e9
-    return LatencyStats.from_samples(np.asarray(samples), measured_s, stopped_by), out
+    return LatencyStats.from_samples(np.frombuffer(samples, dtype=np.int64), measured_s,
+                                     stopped_by), out

@@ -1,3 +1,4 @@
+import hashlib
 import json
 import os
 
@@ -7,10 +8,16 @@ from edgebench import artifacts
 from edgebench.errors import OutputError
 
 
-def _manifest(key="k", outcome="ok", size=3):
-    part = {"name": "model.onnx", "size_bytes": size, "sha256": "x"}
-    return {"cache_key": key, "file": part, "files": [part], "size_bytes": size,
-            "validation": {"outcome": outcome}}
+ABC_SHA256 = hashlib.sha256(b"abc").hexdigest()
+
+
+def _manifest(key="k", outcome="ok", size=3, sha256=ABC_SHA256):
+    part = {"name": "model.onnx", "size_bytes": size, "sha256": sha256}
+    return {"model": {"name": "m", "resolution": 8}, "weights": {"source": "random"},
+            "format": "onnx", "precision": "fp32",
+            "input": {"name": "x", "shape": [1, 3, 8, 8], "dtype": "float32"},
+            "cache_key": key, "file": part, "files": [part], "size_bytes": size,
+            "validation": {"outcome": outcome, "reason": ""}}
 
 
 def _commit(final, **kw):
@@ -61,7 +68,8 @@ def test_stale_staging_of_a_dead_process_is_cleaned(tmp_path):
 
 @pytest.mark.parametrize("change,hit", [({}, True), ({"key": "other"}, False),
                                         ({"outcome": "failed"}, True), ({"size": 4}, False),
-                                        ({"outcome": "degraded"}, True)])
+                                        ({"outcome": "degraded"}, True),
+                                        ({"sha256": "0" * 64}, False)])
 def test_find_cached(tmp_path, change, hit):
     final = tmp_path / "onnx-fp32"
     _commit(final, **change)

@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from .. import limits
 from ..errors import DataUnavailableError, UserInputError
 from ..files import cache_dir, sha256_file
 
@@ -26,7 +27,14 @@ FASHION_MNIST_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
-FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+# HTTPS only; each file is checked against the MD5 its authors publish before it is used.
+FASHION_MNIST_URL = "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"
+FASHION_MNIST_MD5 = {
+    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+}
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                          "Sneaker", "Bag", "Ankle boot")
 
@@ -49,13 +57,24 @@ def _read_idx(path: Path, header: int) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
 
 
-def _download(target: Path, names: tuple[str, str]) -> None:
+def _download(target: Path, names: tuple[str, str], base_url: str = FASHION_MNIST_URL) -> None:
+    """Fetch ``names`` over HTTPS into ``target``; a file whose MD5 is not the published one
+    is deleted and never used."""
+    if not base_url.startswith("https://"):
+        raise OSError(f"refusing a download over plain HTTP ({base_url})")
     target.mkdir(parents=True, exist_ok=True)
     for name in names:
         tmp = target / f".{name}.part"
-        with urllib.request.urlopen(FASHION_MNIST_URL + name, timeout=30) as r, open(tmp, "wb") as f:
-            shutil.copyfileobj(r, f)
-        tmp.rename(target / name)
+        try:
+            with urllib.request.urlopen(base_url + name, timeout=30) as r, open(tmp, "wb") as f:
+                shutil.copyfileobj(r, f)
+            digest = hashlib.md5(tmp.read_bytes(), usedforsecurity=False).hexdigest()
+            if digest != FASHION_MNIST_MD5[name]:
+                raise OSError(f"{name} has MD5 {digest}, not the published "
+                              f"{FASHION_MNIST_MD5[name]}")
+            tmp.rename(target / name)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def fashion_mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -72,7 +91,7 @@ def fashion_mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
             searched = ", ".join(str(d) for d in fashion_mnist_dirs())
             raise DataUnavailableError(
                 f"Fashion-MNIST ({split}) is not in {searched} and could not be downloaded "
-                f"({e.__class__.__name__}): apt-get install dataset-fashion-mnist, or put the "
+                f"({e.__class__.__name__}: {e}): apt-get install dataset-fashion-mnist, or put the "
                 f"four .gz files in {folder}") from e
     try:
         return _read_idx(folder / names[0], 16), _read_idx(folder / names[1], 8)
@@ -104,7 +123,7 @@ def _fashion_mnist_samples(split: str, n: int, preprocess: Callable, offset: int
 
 
 def _folder_samples(folder: Path, n: int, preprocess: Callable) -> Samples:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     if not folder.is_dir():
         raise UserInputError(f"calibration folder {folder} does not exist: give a folder of images "
@@ -119,8 +138,8 @@ def _folder_samples(folder: Path, n: int, preprocess: Callable) -> Samples:
                 image.load()
                 arrays.append(preprocess(image))
             digests.add(sha256_file(path))
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-            skipped += 1  # truncated or not an image: counted, never fatal
+        except Exception:  # untrusted bytes: any decoder error (bombs too) skips the file
+            skipped += 1  # truncated, hostile or not an image: counted, never fatal
     if not arrays:
         raise UserInputError(f"calibration folder {folder} has no readable images "
                              f"({len(files)} files, {skipped} unreadable): add JPEG/PNG images")
@@ -152,8 +171,9 @@ class CalibrationSpec:
             count = int(tail)
         else:
             source, count = text, DEFAULT_CALIBRATION_SAMPLES
-        if count < 1:
-            raise UserInputError(f"--calib {text}: the sample count must be at least 1")
+        if not 1 <= count <= limits.MAX_SAMPLES:
+            raise UserInputError(f"--calib {text}: the sample count must be from 1 to "
+                                 f"{limits.MAX_SAMPLES}")
         if not source:
             raise UserInputError("--calib needs a source: a folder of images or fashion-mnist")
         return cls(source, count)
@@ -167,7 +187,7 @@ class CalibrationSpec:
         if self.source in NAMED:
             return f"{self.source}:{self.count}"
         folder = Path(self.source)
-        listing = sorted((str(p.relative_to(folder)), p.stat().st_size, int(p.stat().st_mtime))
+        listing = sorted((str(p.relative_to(folder)), sha256_file(p))
                          for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
         digest = hashlib.sha256(json.dumps(listing).encode()).hexdigest()[:16]
         return f"folder:{folder.resolve()}:{self.count}:{digest}"

@@ -12,7 +12,10 @@ import warnings
 from pathlib import Path
 
 from ..errors import ExportError, UserInputError, first_line
+from ..privacy import disable_telemetry
 from .options import ExportContext, ExportInfo, input_shape
+
+disable_telemetry()  # before the runtime is first imported (it records at import)
 
 INPUT_NAME, OUTPUT_NAME = "input", "logits"
 

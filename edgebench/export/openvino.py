@@ -8,8 +8,11 @@ import warnings
 from pathlib import Path
 
 from ..errors import ExportError, first_line, require
+from ..privacy import disable_telemetry
 from .onnx import INPUT_NAME, OUTPUT_NAME
 from .options import ExportContext, ExportInfo, input_shape
+
+disable_telemetry()  # before the runtime is first imported (it records at import)
 
 
 def _info(ctx: ExportContext, path: Path, **extra) -> ExportInfo:

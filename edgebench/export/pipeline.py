@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .. import artifacts, formats, zoo
+from .. import artifacts, formats, limits, zoo
 from ..errors import ExportError, OutputError, UnsupportedError, UserInputError
 from ..fingerprint import tool_versions
 from ..results import CellKey, ExportCell, Stage, Status, Validation
@@ -142,24 +142,55 @@ def run(request: ExportRequest, progress: Progress = lambda step: None,
     default): a runtime that crashes or hangs costs that artifact, not the export.
     """
     from ..data.datasets import CalibrationSpec
-    from ..targets.local import LocalTarget
 
     entry = zoo.get(request.model)
     caps, unsupported = _plan(request)
     resolution = entry.resolution if request.resolution is None else request.resolution
-    if resolution <= 0:
-        raise UserInputError(f"--resolution must be a positive number of pixels, got {resolution}")
-    if request.validate_samples < 1:
-        raise UserInputError("--validate-samples must be at least 1")
+    limits.RESOLUTION.check(resolution)
+    limits.VALIDATE_SAMPLES.check(request.validate_samples)
+    limits.AGREEMENT.check(request.min_top1_agreement)
+    limits.TIMEOUT.check(request.validation_timeout_s)
+    limits.check_tensor_memory("--validate-samples", request.validate_samples, resolution)
+    if request.calib is not None and not any(c.calibrated for c in caps):
+        warn("--calib has no effect: no requested precision is calibrated (add --int8)")
+    if request.min_top1_agreement is not None and not any(c.precision == "int8" for c in caps):
+        warn("--min-top1-agreement has no effect without --int8")
+    if request.dynamic_batch:
+        static = [f for f in request.formats if not formats.FORMATS[f].dynamic_batch]
+        if static:
+            warn(f"--dynamic-batch does not apply to {', '.join(static)}: those artifacts keep a "
+                 "static batch of 1 (benchmarks resize them at load time)")
     options = ExportOptions(resolution=resolution, opset=request.opset,
                             dynamic_batch=request.dynamic_batch, layout=request.layout)
     needs_calibration = any(c.calibrated for c in caps)
     calib = CalibrationSpec.parse(request.calib or "fashion-mnist") if needs_calibration else None
+    if calib:
+        limits.check_tensor_memory("--calib", calib.count, resolution)
     if calib and calib.is_random:
         warn("calibrating on random noise (--calib random): INT8 accuracy will suffer; "
              "use --calib fashion-mnist or a folder of real images")
     folder = request.out_dir / entry.name
     artifacts.ensure_writable(folder)
+    # Two exports into one folder take turns: neither sees the other's half-made artifacts.
+    with artifacts.locked(folder, lambda: warn(f"waiting for another export into {folder}")):
+        return _run_locked(request, entry, caps, unsupported, options, calib, folder, progress,
+                           warn, target)
+
+
+def _warn_if_replacing(path: Path, force: bool, warn: Warn) -> None:
+    try:
+        old = artifacts.read(path)
+    except UserInputError:
+        return  # a broken manifest is nothing worth keeping
+    if old is not None and old.status in ("ok", "degraded"):
+        why = "--force" if force else "other options, inputs or tool versions"
+        warn(f"replacing the {old.status} artifact {path} ({why})")
+
+
+def _run_locked(request, entry, caps, unsupported, options, calib, folder: Path,
+                progress: Progress, warn: Warn, target: Target | None) -> list[ExportCell]:
+    from ..targets.local import LocalTarget
+
     progress("resolving weights")
     weights = zoo_weights.resolve(entry, request.weights)
     export = _Export(request, entry, weights, options, calib.identity() if calib else None, folder)
@@ -179,6 +210,7 @@ def run(request: ExportRequest, progress: Progress = lambda step: None,
                                            stage=Stage(hit.stage) if hit.stage else None,
                                            art=hit, cached=True)
         else:
+            _warn_if_replacing(folder / cap.key, request.force, warn)
             pending.append(cap)
     if pending:
         owned = target is None
@@ -303,6 +335,18 @@ class _Check:
         return np.load(local, allow_pickle=False)
 
 
+def _not_smaller(cap: formats.Capability, base: Path | None, size_bytes: int) -> str | None:
+    """Why an artifact is no smaller than its FP32 base than its precision promises, or None."""
+    ratio = formats.PRECISIONS[cap.precision].max_size_ratio
+    if ratio is None or base is None:
+        return None
+    base_bytes = artifacts.read(base.parent).manifest["size_bytes"]
+    if size_bytes <= ratio * base_bytes:
+        return None
+    return (f"the {cap.precision} file is {size_bytes / base_bytes:.2f} of the FP32 one (expected at "
+            f"most {ratio:g}): the converter kept most weights in FP32 (an older opset?)")
+
+
 def _export_one(export: _Export, cap, key, exporter, ctx: ExportContext, preprocess,
                 check: _Check, tolerance, calibration_source, progress: Progress) -> ExportCell:
     final = export.folder / cap.key
@@ -331,6 +375,10 @@ def _export_one(export: _Export, cap, key, exporter, ctx: ExportContext, preproc
             validation = compare(check.reference, outputs, tolerance, check.source)
             status = validation.outcome
             stage_of = None if status == Status.OK else Stage.VALIDATE
+            too_big = _not_smaller(cap, ctx.base, described["size_bytes"])
+            if too_big and status == Status.OK:
+                status, stage_of = Status.DEGRADED, Stage.EXPORT
+                validation = replace(validation, reason=f"{validation.reason}; {too_big}")
         counts = zoo.counts(export.entry.name)
         options = ctx.options
         manifest = {

@@ -7,7 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import first_line, require
+from ..privacy import disable_telemetry
 from . import LoadError, ModelRef, RuntimeSettings
+
+disable_telemetry()  # before the runtime is first imported (it records at import)
 
 # --device value -> the provider chain to ask for (CPU last as onnxruntime's fallback)
 PROVIDERS = {

@@ -11,7 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import first_line, require
+from ..privacy import disable_telemetry
 from . import LoadError, ModelRef, RuntimeSettings
+
+disable_telemetry()  # before the runtime is first imported (it records at import)
 
 # artifact precision -> (inference precision hint, the device capability it needs)
 PRECISION_HINTS = {"fp32": ("f32", "FP32"), "int8": ("f32", "FP32"),  # int8 IR: float parts in f32

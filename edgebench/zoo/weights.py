@@ -53,6 +53,9 @@ def resolve(entry: ModelEntry, choice: str) -> ResolvedWeights:
         raise UserInputError(
             f"--weights {choice!r} is neither imagenet, random nor a checkpoint "
             f"({', '.join(CHECKPOINT_SUFFIXES)})")
+    if path.exists() and not path.is_file():
+        raise CheckpointError(f"checkpoint {path} is not a regular file (a folder, device or FIFO?): "
+                              "give the .pt/.pth/.safetensors file itself")
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist: check the path")
     try:

@@ -108,8 +108,8 @@ def test_a_diverged_checkpoint_fails_validation_and_keeps_the_file(tmp_path):
     assert not _export(tmp_path, "resnet18", weights=str(path), force=True).cached
 
 
-@pytest.mark.parametrize("kw,match", [({"resolution": 0}, "positive"),
-                                      ({"resolution": -3}, "positive"),
+@pytest.mark.parametrize("kw,match", [({"resolution": 0}, "--resolution must be"),
+                                      ({"resolution": -3}, "--resolution must be"),
                                       ({"opset": 99}, "opset 99"),
                                       ({"formats": ("tflit",)}, "unknown format")])
 def test_bad_options_leave_nothing_behind(tmp_path, kw, match):
