@@ -36,3 +36,25 @@ def torch_ref(name: str = "resnet18", resolution: int = 64) -> ModelRef:
     """The PyTorch reference of a zoo entry, described for the torch backend."""
     entry = zoo.get(name)
     return torch_reference(entry, resolve_weights(entry, "random"), resolution)
+
+
+def children(pid: int) -> list[int]:
+    """The pids whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

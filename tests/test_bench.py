@@ -1,7 +1,6 @@
 """``edgebench bench`` end to end: every runtime, bad inputs, failing cells beside good ones."""
 
 import json
-import shutil
 
 import pytest
 

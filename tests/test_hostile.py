@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -25,7 +24,7 @@ from edgebench.results import Status
 from edgebench.runtimes import ModelRef
 from edgebench.targets import run_agent
 from edgebench.targets.local import LocalTarget
-from tests.helpers import assert_one_line_error, no_valid_artifact_left
+from tests.helpers import alive, assert_one_line_error, children, no_valid_artifact_left
 
 QUICK = ["--warmup", "0", "--min-runs", "3", "--min-seconds", "0"]
 EXPORT = ["export", "resnet18", "--weights", "random", "--formats", "onnx", "--resolution", "64",
@@ -256,30 +255,10 @@ def _cli(*args):
     return [sys.executable, "-m", "edgebench", *map(str, args)]
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def _wait_for_agent(proc: subprocess.Popen, timeout_s: float = 120) -> int:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        agents = [p for p in _children(proc.pid)
+        agents = [p for p in children(proc.pid)
                   if b"edgebench.agent" in Path(f"/proc/{p}/cmdline").read_bytes()]
         if agents:
             return agents[0]
@@ -299,7 +278,7 @@ def test_a_signal_ends_the_command_and_its_agents(small_artifacts, sig, code, wo
     _, err = proc.communicate(timeout=60)
     assert_one_line_error(proc.returncode, err, word, expected_code=code)
     time.sleep(0.2)
-    assert not _alive(agent)
+    assert not alive(agent)
 
 
 def test_sigterm_mid_export_leaves_no_staging(tmp_path):
@@ -332,9 +311,9 @@ def test_an_agent_whose_host_was_killed_exits_by_itself(tmp_path):
     host.kill()
     host.wait()
     deadline = time.monotonic() + 10
-    while _alive(agent) and time.monotonic() < deadline:
+    while alive(agent) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _alive(agent)
+    assert not alive(agent)
 
 
 def test_a_runaway_agent_ends_on_its_memory_limit_not_the_timeout():

@@ -8,22 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-from tests.helpers import assert_one_line_error
+from tests.helpers import assert_one_line_error, children
 
 ARGS = ["export", "resnet18", "--int8", "--weights", "random", "--resolution", "128",
         "--calib", "fashion-mnist:32", "--validate-samples", "300", "--json"]
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
 
 
 def _maps(pid: int) -> str:
@@ -37,7 +25,7 @@ def _kill_agent_validating(proc: subprocess.Popen, needle: str, timeout_s: float
     """SIGKILL the host's child process that has ``needle`` (a staged artifact) mapped."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and proc.poll() is None:
-        for child in _children(proc.pid):
+        for child in children(proc.pid):
             if needle in _maps(child):
                 os.kill(child, signal.SIGKILL)
                 return child

@@ -15,19 +15,11 @@ from edgebench.results import Stage, Status
 from edgebench.runtimes import ModelRef
 from edgebench.targets import decode_output, run_agent
 from edgebench.targets.local import LocalTarget
+from tests.helpers import alive
 
 NULL_FOREVER = Job(model=ModelRef(path=None, format="none", input_shape=(1, 4)), runtime="null",
                    harness=HarnessSettings(warmup_runs=0, min_runs=1, min_seconds=600,
                                            max_seconds=600)).to_dict()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as f:  # a zombie is dead for our purposes
-        return f.read().split(")")[-1].split()[0] != "Z"
 
 
 def test_a_job_runs_in_its_own_process_group_and_is_gone_after():
@@ -40,7 +32,7 @@ def test_a_job_runs_in_its_own_process_group_and_is_gone_after():
     r = run_agent(LocalTarget(), job, timeout_s=120, on_start=on_start)
     assert r.status == Status.OK and r.latency.runs >= 5
     assert seen["pgid"] == seen["pid"] != os.getpgid(0)  # a group of its own: killable as one
-    assert not _alive(seen["pid"])
+    assert not alive(seen["pid"])
 
 
 def test_timeout_kills_the_whole_process_group(tmp_path):
@@ -61,9 +53,9 @@ def test_timeout_kills_the_whole_process_group(tmp_path):
     assert time.monotonic() - started < 60
     grandchild = int(marker.read_text())
     deadline = time.monotonic() + 10
-    while _alive(grandchild) and time.monotonic() < deadline:
+    while alive(grandchild) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _alive(grandchild)
+    assert not alive(grandchild)
 
 
 def test_a_crash_by_signal_is_recorded():
@@ -141,8 +133,8 @@ def test_the_host_interrupted_takes_the_agent_with_it(tmp_path):
     while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
         time.sleep(0.05)
     agent = int(pid_file.read_text())
-    assert _alive(agent)
+    assert alive(agent)
     host.send_signal(signal.SIGINT)
     assert host.wait(timeout=60) == 130
     time.sleep(0.2)
-    assert not _alive(agent)
+    assert not alive(agent)
