@@ -51,10 +51,6 @@ class _Bounded(click.ParamType):
         return self.rng.check(number)
 
 
-def _bounded(rng: limits.Range) -> _Bounded:
-    return _Bounded(rng)
-
-
 def _print_json(data) -> None:
     """Strict JSON (no NaN or Infinity) of typed results or plain data."""
     from .results import to_json
@@ -270,18 +266,18 @@ def _precision_flags(command):
                    "[default: fashion-mnist:300].")
 @click.option("--weights", default="imagenet", show_default=True,
               help="imagenet | random | PATH to a .pt/.pth/.safetensors state_dict.")
-@click.option("--resolution", type=_bounded(limits.RESOLUTION), default=None,
+@click.option("--resolution", type=_Bounded(limits.RESOLUTION), default=None,
               help="Input height and width in pixels [default: the model's native one; "
                    f"{limits.RESOLUTION.describe()}].")
 @click.option("--layout", type=click.Choice(_LAYOUTS), default=_LAYOUTS[0], show_default=True,
               help="Input layout of the artifacts (nhwc: channels-last inputs).")
-@click.option("--opset", type=_bounded(limits.OPSET), default=17, show_default=True,
+@click.option("--opset", type=_Bounded(limits.OPSET), default=17, show_default=True,
               help=f"ONNX opset [{limits.OPSET.describe()}; the exporter may allow fewer].")
 @click.option("--dynamic-batch", is_flag=True, help="Make the batch dimension dynamic (ONNX, OpenVINO).")
-@click.option("--validate-samples", type=_bounded(limits.VALIDATE_SAMPLES), default=500,
+@click.option("--validate-samples", type=_Bounded(limits.VALIDATE_SAMPLES), default=500,
               show_default=True, help="Held-out samples each artifact is validated on (photos, "
               f"then Fashion-MNIST test) [{limits.VALIDATE_SAMPLES.describe()}, and what fits in memory].")
-@click.option("--min-top1-agreement", type=_bounded(limits.AGREEMENT), default=None,
+@click.option("--min-top1-agreement", type=_Bounded(limits.AGREEMENT), default=None,
               help="INT8 is 'degraded' below this top-1 agreement with FP32 [default: 0.98; 0 to 1].")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("artifacts"),
               show_default=True, help="Artifact tree root; MODEL/FORMAT-PRECISION/ inside.")
@@ -361,22 +357,22 @@ _TORCH_PRECISIONS = formats.RUNTIMES["torch"].precisions
 @click.option("--device", default="cpu", show_default=True,
               help="Device; per runtime: " + "; ".join(
                   f"{r.name}: {r.devices}" for r in formats.RUNTIMES.values() if not r.any_format))
-@click.option("--threads", type=_bounded(limits.THREADS), default=None,
+@click.option("--threads", type=_Bounded(limits.THREADS), default=None,
               help=f"Inference threads [default: the runtime's; {limits.THREADS.describe()}].")
-@click.option("--batch", type=_bounded(limits.BATCH), default=1, show_default=True,
+@click.option("--batch", type=_Bounded(limits.BATCH), default=1, show_default=True,
               help=f"Batch size [{limits.BATCH.describe()}].")
-@click.option("--warmup", "warmup_runs", type=_bounded(limits.WARMUP), default=harness.DEFAULT_WARMUP_RUNS,
+@click.option("--warmup", "warmup_runs", type=_Bounded(limits.WARMUP), default=harness.DEFAULT_WARMUP_RUNS,
               show_default=True, help=f"Untimed runs before timing [{limits.WARMUP.describe()}].")
-@click.option("--min-runs", type=_bounded(limits.MIN_RUNS), default=harness.DEFAULT_MIN_RUNS,
+@click.option("--min-runs", type=_Bounded(limits.MIN_RUNS), default=harness.DEFAULT_MIN_RUNS,
               show_default=True, help="Timed runs at least (and --min-seconds at least) "
               f"[{limits.MIN_RUNS.describe()}].")
-@click.option("--min-seconds", type=_bounded(limits.MIN_SECONDS), default=harness.DEFAULT_MIN_SECONDS,
+@click.option("--min-seconds", type=_Bounded(limits.MIN_SECONDS), default=harness.DEFAULT_MIN_SECONDS,
               show_default=True, help="Timed seconds at least (and --min-runs at least) "
               f"[{limits.MIN_SECONDS.describe()}].")
-@click.option("--max-seconds", type=_bounded(limits.MAX_SECONDS), default=harness.DEFAULT_MAX_SECONDS,
+@click.option("--max-seconds", type=_Bounded(limits.MAX_SECONDS), default=harness.DEFAULT_MAX_SECONDS,
               show_default=True, help="Stop timing after this long even if --min-runs is not met "
               f"(the cell then says so) [{limits.MAX_SECONDS.describe()}, not below --min-seconds].")
-@click.option("--timeout", "timeout_s", type=_bounded(limits.TIMEOUT), default=600.0,
+@click.option("--timeout", "timeout_s", type=_Bounded(limits.TIMEOUT), default=600.0,
               show_default=True, help="Kill a cell's agent after this many seconds "
               f"[{limits.TIMEOUT.describe()}].")
 @click.option("--hint", type=click.Choice(["latency", "throughput"]), default="latency",
