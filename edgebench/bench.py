@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -57,6 +57,7 @@ class Source:
     converter: str | None = None
     calibration: str | None = None
     tools: tuple[tuple[str, str], ...] = ()
+    manifest: dict | None = field(default=None, compare=False, hash=False)  # artifacts only
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def _from_manifest(label: str, art: artifacts.Artifact, weights_choice: str) -> 
     choice = weights["path"] if weights["source"] == "checkpoint" else weights["source"]
     return Source(label, ref, m["model"]["name"], identity, choice, m["size_bytes"],
                   converter=m.get("converter"), calibration=m.get("calibration_id"),
-                  tools=tuple(sorted(m.get("tools", {}).items())))
+                  tools=tuple(sorted(m.get("tools", {}).items())), manifest=m)
 
 
 def resolve(spec: str, weights: str = "random") -> Source:
@@ -105,7 +106,9 @@ def resolve(spec: str, weights: str = "random") -> Source:
 
         entry = zoo.get(spec[len(ZOO_PREFIX):])
         resolved = resolve_weights(entry, weights)
-        ref = ModelRef(path=None, format="torch", resolution=entry.resolution)
+        # a checkpoint from `edgebench train` knows the size it was trained at
+        resolution = resolved.meta.preprocess["resolution"] if resolved.meta else entry.resolution
+        ref = ModelRef(path=None, format="torch", resolution=resolution)
         return Source(spec, ref, entry.name, resolved.identity, weights, None)
     path = Path(spec)
     if not path.exists():
@@ -159,7 +162,7 @@ def plan(request: BenchRequest, target: str = "local") -> list[Cell | LatencyCel
     return planned
 
 
-def _agent_model(cell: Cell, target: Target) -> ModelRef:
+def agent_model(cell: Cell, target: Target) -> ModelRef:
     """The cell's model with target-side paths (the torch reference built and described)."""
     ref = cell.source.model
     if cell.runtime == "torch":
@@ -178,7 +181,7 @@ def measure(cell: Cell, request: BenchRequest, target: Target) -> LatencyCell:
     """One cell through the agent on ``target``: a typed result whatever happens."""
     from .agent import Job
 
-    job = Job(model=_agent_model(cell, target), runtime=cell.runtime, settings=cell.settings,
+    job = Job(model=agent_model(cell, target), runtime=cell.runtime, settings=cell.settings,
               harness=request.harness)
     reply = run_agent(target, job.to_dict(), request.timeout_s)
     s = cell.source

@@ -313,13 +313,8 @@ def export(model, formats_, calib, weights, resolution, layout, opset, dynamic_b
         min_top1_agreement=min_top1_agreement, out_dir=out_dir, force=force,
         explicit_formats=formats_ is not None)
 
-    def warn(message: str) -> None:
-        from .logs import user_stderr
-
-        click.echo(f"warning: {message}", file=user_stderr())
-
     with console.progress(planned_steps(request), f"export {model}") as step:
-        cells = run(request, step, warn)
+        cells = run(request, step, _warn)
     with _output():
         if as_json:
             _print_json([c.to_dict() for c in cells])
@@ -345,6 +340,66 @@ def _raise_for_exports(model: str, cells) -> None:
             where = f" (artifact kept at {hit.path})" if hit.path else ""
             status = f" ({hit.status})" if hit.status != label else ""
             raise error(f"{model} {hit.label}: {label}{status}: {hit.reason}{where}")
+
+
+def _warn(message: str) -> None:
+    from .logs import user_stderr
+
+    click.echo(f"warning: {message}", file=user_stderr())
+
+
+def _say(message: str) -> None:
+    from .logs import user_stderr
+
+    click.echo(message, file=user_stderr())
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--dataset", required=True, metavar="D[:PATH][:split][:N]",
+              help="Labelled data: fashion-mnist, cifar10[:PATH], imagenet-val:PATH or "
+                   "imagefolder:PATH; the train split unless one is named; N: its first N images.")
+@click.option("--epochs", type=_Bounded(limits.EPOCHS), default=5, show_default=True,
+              help=f"Passes over the training images [{limits.EPOCHS.describe()}].")
+@click.option("--resolution", type=_Bounded(limits.RESOLUTION), default=None,
+              help="Input size in pixels [default: 32 for 32-px-or-smaller data sets trained "
+                   f"from scratch, else the model's native one; {limits.RESOLUTION.describe()}].")
+@click.option("--freeze-backbone", is_flag=True,
+              help="Train only the new head on the frozen pretrained backbone's features.")
+@click.option("--lr", type=_Bounded(limits.LEARNING_RATE), default=3e-3, show_default=True,
+              help="Peak learning rate of the one-cycle schedule (AdamW).")
+@click.option("--batch", type=_Bounded(limits.TRAIN_BATCH), default=128, show_default=True,
+              help="Training batch size.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Checkpoint file (.pt or .safetensors) [default: checkpoints/MODEL-DATASET.pt].")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def train(model, dataset, epochs, resolution, freeze_backbone, lr, batch, out, as_json):
+    """Fine-tune MODEL on a labelled data set: a checkpoint that export and eval understand.
+
+    The new head is sized to the data set's classes; the backbone starts from ImageNet
+    weights when this machine has them, else from random initialisation (said so). The
+    checkpoint holds the classes, preprocessing, recipe, test accuracy and data set hash:
+    `edgebench export MODEL --weights FILE` then calibrates on the data set's train split
+    and validates on its test split with no other flags.
+
+    \b
+    Example:
+      edgebench train resnet18 --dataset fashion-mnist --epochs 7 --out resnet18-fm.pt
+      edgebench train efficientnet_lite0 --dataset fashion-mnist:train:10000 --freeze-backbone --resolution 96
+    """
+    from .report import console
+    from .train import TrainRequest, TrainProgress, run
+
+    request = TrainRequest(model=model, dataset=dataset, epochs=epochs, resolution=resolution,
+                           freeze_backbone=freeze_backbone, lr=lr, batch=batch, out=out)
+    request.check()
+    with console.counter(f"train {model}") as step:
+        result = run(request, _warn, TrainProgress(step=step, line=_say))
+    with _output():
+        if as_json:
+            _print_json(result.to_dict())
+        else:
+            console.trained(result)
 
 
 _TORCH_PRECISIONS = formats.RUNTIMES["torch"].precisions
@@ -426,6 +481,71 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
         raise errors.CellsFailedError(
             f"{len(bad)} of {len(cells)} cells failed; first: {bad[0].label} in "
             f"{bad[0].runtime}: {bad[0].status}: {bad[0].reason}")
+
+
+@cli.command("eval")
+@click.argument("artifacts", nargs=-1, required=True)
+@click.option("--dataset", default=None, metavar="D[:PATH][:split][:N]",
+              help="Labelled data: fashion-mnist, cifar10[:PATH], imagenet-val:PATH or "
+                   "imagefolder:PATH; its test (or val) split unless one is named; N: its first N "
+                   "images [default: the data set the artifacts were trained on].")
+@click.option("--runtime", type=click.Choice(list(formats.RUNTIMES)), default=None,
+              help="Runtime to score in [default: the format's own: onnxruntime, openvino, tflite].")
+@click.option("--weights", default="random", show_default=True,
+              help="Weights for zoo:MODEL (imagenet | random | PATH to a checkpoint).")
+@click.option("--target", "target_name", default="local", show_default=True,
+              help="Where the agent runs.")
+@click.option("--threads", type=_Bounded(limits.THREADS), default=None,
+              help=f"Inference threads [default: all cores; {limits.THREADS.describe()}].")
+@click.option("--batch", type=_Bounded(limits.BATCH), default=64, show_default=True,
+              help="Batch for dynamic-batch artifacts and PyTorch (static ones run their own).")
+@click.option("--timeout", "timeout_s", type=_Bounded(limits.TIMEOUT), default=3600.0,
+              show_default=True, help="Kill an artifact's agent after this many seconds.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def eval_cmd(artifacts, dataset, runtime, weights, target_name, threads, batch, timeout_s, as_json):
+    """Score ARTIFACTS (folders, model files or zoo:MODEL) on labelled data.
+
+    Top-1, top-5 and per-class accuracy, top-1 agreement with the FP32 PyTorch reference
+    and the drop in points from it. Inputs are preprocessed once on the host (the model's
+    own preprocessing, from its manifest or checkpoint) into a tensor file; the agent runs
+    it on the target. A row is 'degraded' when it loses more than its precision allows
+    (FP32 0.1, FP16 0.3, INT8 1.0 points). Exit 3 if any row is degraded, 9 if any failed.
+
+    \b
+    Example:
+      edgebench eval artifacts/resnet18/* zoo:resnet18 --weights resnet18-fm.pt
+      edgebench eval artifacts/resnet18/onnx-int8 --dataset fashion-mnist:test:1000 --json
+    """
+    from .evaluate import EvalRequest, run
+    from .report import console
+
+    request = EvalRequest(artifacts=tuple(artifacts), dataset=dataset, runtime=runtime,
+                          weights=weights, threads=threads, batch=batch, timeout_s=timeout_s)
+    request.check()
+    with _target(target_name) as target, console.progress(3 * len(artifacts) + 1, "eval") as step:
+        cells = run(request, target, step, _warn)
+    with _output():
+        if as_json:
+            _print_json([c.to_dict() for c in cells])
+        else:
+            console.accuracies(cells)
+    bad = [c for c in cells if c.status.is_failure]
+    if bad:
+        raise errors.CellsFailedError(f"{len(bad)} of {len(cells)} rows failed; first: {bad[0].label} "
+                                      f"in {bad[0].runtime}: {bad[0].status}: {bad[0].reason}")
+    degraded = [c for c in cells if c.status == "degraded"]
+    if degraded:
+        raise errors.ValidationDegradedError(f"{len(degraded)} of {len(cells)} rows degraded; first: "
+                                             f"{degraded[0].label}: {degraded[0].reason}")
+
+
+def _target(name: str):
+    """The target called ``name``."""
+    from .targets.local import LocalTarget
+
+    if name != "local":
+        raise errors.UserInputError(f"unknown target {name!r}: this machine is 'local'")
+    return LocalTarget()
 
 
 def main(argv: list[str] | None = None) -> None:

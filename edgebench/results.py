@@ -162,6 +162,7 @@ class CellKey:
     settings: dict = field(default_factory=dict)  # the runtime settings that change results
     target: str = "local"
     tools: dict = field(default_factory=dict)  # tool versions
+    dataset: str | None = None  # accuracy: the split scored and its content hash
 
     @property
     def digest(self) -> str:
@@ -287,7 +288,62 @@ class LatencyCell(Record):
     fingerprint: dict | None = None
 
 
-RECORDS: dict[str, type[Record]] = {r.KIND: r for r in (ExportCell, LatencyCell, AgentReply)}
+@dataclass(frozen=True)
+class AccuracyCell(Record):
+    """One artifact (or the PyTorch reference) scored on labelled data in one runtime."""
+
+    KIND: ClassVar[str] = "accuracy"
+
+    label: str  # what the user gave (folder, file or zoo:MODEL)
+    model: str | None
+    format: str
+    precision: str
+    runtime: str
+    target: str
+    status: Status
+    reason: str
+    key: str
+    dataset: str  # D:split:N as evaluated
+    stage: Stage | None = None
+    dataset_id: str | None = None  # the split's content hash
+    samples: int = 0  # images scored
+    skipped: int = 0  # unreadable images passed over
+    top1: float | None = None  # percent
+    top5: float | None = None
+    per_class: dict = field(default_factory=dict)  # class name -> top-1 percent
+    reference_top1: float | None = None  # FP32 PyTorch on the same tensor
+    drop_points: float | None = None  # reference_top1 - top1
+    top1_agreement: float | None = None  # share of images whose top-1 matches the reference's
+    max_drop_points: float | None = None  # the precision's allowance before "degraded"
+    seconds: float | None = None  # the agent's wall time, load included
+    images_per_s: float | None = None
+    note: str | None = None  # how the images were resized, when they were
+    signal: str | None = None
+    tools: dict = field(default_factory=dict)
+    settings_used: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrainResult(Record):
+    """What ``edgebench train`` made: the checkpoint and its test accuracy."""
+
+    KIND: ClassVar[str] = "train"
+
+    model: str
+    dataset: str
+    checkpoint: str
+    classes: tuple[str, ...]
+    resolution: int
+    started_from: str  # imagenet | random
+    epochs: int
+    train_seconds: float
+    test_top1: float
+    test_samples: int
+    history: tuple[dict, ...] = ()  # per epoch: loss, train_top1, seconds
+
+
+RECORDS: dict[str, type[Record]] = {r.KIND: r for r in (
+    ExportCell, LatencyCell, AgentReply, AccuracyCell, TrainResult)}
 
 
 def from_dict(data: dict) -> Record:

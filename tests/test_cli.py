@@ -15,7 +15,7 @@ from tests.helpers import assert_one_line_error, no_valid_artifact_left
 def test_help_lists_commands_with_examples(run_cli):
     code, out, _ = run_cli("--help")
     assert code == 0
-    for command in ("list", "info", "export", "capabilities"):
+    for command in ("list", "info", "export", "capabilities", "train", "eval", "bench"):
         assert command in out
         sub_code, sub_out, _ = run_cli(command, "--help")
         assert sub_code == 0 and "Example" in sub_out
@@ -177,7 +177,8 @@ def test_export_as_subprocess_and_failed_validation_exit_code(run_subprocess, tm
 
 def test_help_list_and_info_need_no_heavy_framework():
     code = ("import sys; from edgebench.cli import main\n"
-            "for args in (['--help'], ['list'], ['info', 'resnet50'], ['capabilities']):\n"
+            "for args in (['--help'], ['list'], ['info', 'resnet50'], ['capabilities'],\n"
+            "             ['train', '--help'], ['eval', '--help']):\n"
             "    try: main(args)\n"
             "    except SystemExit as e: assert not e.code, e.code\n"
             "heavy = [m for m in ('torch', 'onnxruntime', 'onnx', 'torchvision') if m in sys.modules]\n"

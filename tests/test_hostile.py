@@ -60,15 +60,31 @@ RANGES = [
     ("export", "--opset", "nan", "--opset must be"),
     ("export", "--calib", "random:0", "sample count must be from 1"),
     ("export", "--calib", f"random:{limits.MAX_SAMPLES + 1}", "sample count must be from 1"),
+    ("export", "--calib", "fashion-mnist:train:0", "sample count N of D:split:N must be"),
+    ("train", "--epochs", "0", "--epochs must be a whole number from 1"),
+    ("train", "--epochs", "nan", "--epochs must be"),
+    ("train", "--lr", "inf", "--lr must be"),
+    ("train", "--lr", "0", "--lr must be"),
+    ("train", "--batch", "0", "--batch must be"),
+    ("train", "--resolution", "8", "--resolution must be"),
+    ("eval", "--threads", "nan", "--threads must be"),
+    ("eval", "--batch", "0", "--batch must be"),
+    ("eval", "--timeout", "inf", "--timeout must be"),
+    ("eval", "--dataset", "fashion-mnist:test:0", "sample count N of D:split:N must be"),
+    ("eval", "--dataset", f"fashion-mnist:test:{limits.MAX_SAMPLES + 1}", "must be"),
 ]
+COMMANDS = {"bench": lambda arts, out: ["bench", arts["onnx"], *QUICK],
+            "export": lambda arts, out: [*EXPORT, "--int8", "--out", out],
+            "train": lambda arts, out: ["train", "resnet18", "--dataset", "fashion-mnist:train:64",
+                                        "--out", out / "ckpt.pt"],
+            "eval": lambda arts, out: ["eval", arts["onnx"], "--dataset", "fashion-mnist:test:8"]}
 
 
 @pytest.mark.parametrize("command,option,value,needle", RANGES,
                          ids=[f"{c}{o}={v}" for c, o, v, _ in RANGES])
 def test_numbers_out_of_range_are_one_line(run_cli, small_artifacts, tmp_path, command, option,
                                            value, needle):
-    args = (["bench", small_artifacts["onnx"], *QUICK] if command == "bench"
-            else [*EXPORT, "--int8", "--out", tmp_path / "art"])
+    args = COMMANDS[command](small_artifacts, tmp_path / "art")
     code, out, err = run_cli(*args, option, value)
     assert_one_line_error(code, err, needle, expected_code=2)
     assert out == "" and no_valid_artifact_left(tmp_path / "art")
@@ -77,6 +93,7 @@ def test_numbers_out_of_range_are_one_line(run_cli, small_artifacts, tmp_path, c
 @pytest.mark.parametrize("command,rng", [
     ("bench", limits.THREADS), ("bench", limits.BATCH), ("bench", limits.TIMEOUT),
     ("bench", limits.WARMUP), ("export", limits.RESOLUTION), ("export", limits.VALIDATE_SAMPLES),
+    ("train", limits.EPOCHS), ("train", limits.RESOLUTION), ("eval", limits.THREADS),
 ])
 def test_ranges_are_stated_in_help(run_cli, command, rng):
     _, out, _ = run_cli(command, "--help")

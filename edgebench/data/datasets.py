@@ -1,11 +1,13 @@
-"""Named data sets and image folders, preprocessed by a model's own transform.
+"""Fashion-MNIST's files, and the calibration and held-out sample sets export uses.
 
 Fashion-MNIST comes from Debian's ``dataset-fashion-mnist`` package or a user cache;
-online users may have it downloaded into the cache. No other data set is fetched.
+online users may have it downloaded into the cache. The registry of labelled data sets
+that calibration, training and evaluation share is ``labelled``.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -15,13 +17,16 @@ import struct
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from .. import limits
 from ..errors import DataUnavailableError, UserInputError
 from ..files import cache_dir, sha256_file
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .labelled import DatasetSpec
 
 FASHION_MNIST_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -77,22 +82,38 @@ def _download(target: Path, names: tuple[str, str], base_url: str = FASHION_MNIS
             tmp.unlink(missing_ok=True)
 
 
+def find_fashion_mnist(split: str) -> Path | None:
+    """The first folder holding the split's two files, or None."""
+    names = FASHION_MNIST_FILES[split]
+    return next((d for d in fashion_mnist_dirs() if all((d / n).is_file() for n in names)), None)
+
+
 def fashion_mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
     """(images uint8 N x 28 x 28, labels uint8 N) of the ``train`` or ``test`` split."""
+    return read_fashion_mnist(fashion_mnist_folder(split), split)
+
+
+def fashion_mnist_folder(split: str) -> Path:
+    """The folder holding the split's files, downloaded into the cache when none does."""
     names = FASHION_MNIST_FILES[split]
-    for folder in fashion_mnist_dirs():
-        if all((folder / n).is_file() for n in names):
-            break
-    else:
-        folder = _cache_dir()
-        try:
-            _download(folder, names)
-        except OSError as e:
-            searched = ", ".join(str(d) for d in fashion_mnist_dirs())
-            raise DataUnavailableError(
-                f"Fashion-MNIST ({split}) is not in {searched} and could not be downloaded "
-                f"({e.__class__.__name__}: {e}): apt-get install dataset-fashion-mnist, or put the "
-                f"four .gz files in {folder}") from e
+    folder = find_fashion_mnist(split)
+    if folder is not None:
+        return folder
+    folder = _cache_dir()
+    try:
+        _download(folder, names)
+    except OSError as e:
+        searched = ", ".join(str(d) for d in fashion_mnist_dirs())
+        raise DataUnavailableError(
+            f"Fashion-MNIST ({split}) is not in {searched} and could not be downloaded "
+            f"({e.__class__.__name__}: {e}): apt-get install dataset-fashion-mnist, or put the "
+            f"four .gz files in {folder}") from e
+    return folder
+
+
+@functools.lru_cache(maxsize=2)  # calibration, validation and evaluation read the same split
+def read_fashion_mnist(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    names = FASHION_MNIST_FILES[split]
     try:
         return _read_idx(folder / names[0], 16), _read_idx(folder / names[1], 8)
     except (OSError, ValueError, EOFError) as e:
@@ -113,13 +134,12 @@ class Samples:
         return len(self.x)
 
 
-def _fashion_mnist_samples(split: str, n: int, preprocess: Callable, offset: int = 0) -> Samples:
-    from PIL import Image
+def _dataset_samples(spec, n: int, preprocess, default_split: str = "train") -> Samples:
+    from .labelled import preprocess_split
 
-    images, _ = fashion_mnist(split)
-    chosen = images[offset:offset + n]
-    x = np.stack([preprocess(Image.fromarray(im, mode="L")) for im in chosen])
-    return Samples(x, f"fashion-mnist {split} [{offset}:{offset + len(chosen)}]")
+    split = spec.open(default_split).head(n)
+    t = preprocess_split(split, preprocess)
+    return Samples(t.x, f"{split.name} [0:{len(t.x)}]", t.skipped)
 
 
 def _folder_samples(folder: Path, n: int, preprocess: Callable) -> Samples:
@@ -153,19 +173,25 @@ def _random_samples(n: int, preprocess) -> Samples:
     return Samples(rng.standard_normal(shape).astype(np.float32), "random noise")
 
 
-NAMED = ("fashion-mnist", "random")
 DEFAULT_CALIBRATION_SAMPLES = 300
 
 
 @dataclass(frozen=True)
 class CalibrationSpec:
-    """``--calib SOURCE[:N]``: a named data set or a folder, and how many samples."""
+    """``--calib SOURCE[:N]``: a registered data set (its train split by default), a folder of
+    images or random noise, and how many samples."""
 
     source: str
     count: int = DEFAULT_CALIBRATION_SAMPLES
+    dataset: "DatasetSpec | None" = None  # when the source is a registered data set
 
     @classmethod
     def parse(cls, text: str) -> "CalibrationSpec":
+        from .labelled import DATASETS, DatasetSpec
+
+        if text.partition(":")[0] in DATASETS:
+            spec = DatasetSpec.parse(text)
+            return cls(spec.name, spec.count or DEFAULT_CALIBRATION_SAMPLES, spec)
         source, sep, tail = text.rpartition(":")
         if sep and tail.isdigit():
             count = int(tail)
@@ -175,7 +201,8 @@ class CalibrationSpec:
             raise UserInputError(f"--calib {text}: the sample count must be from 1 to "
                                  f"{limits.MAX_SAMPLES}")
         if not source:
-            raise UserInputError("--calib needs a source: a folder of images or fashion-mnist")
+            raise UserInputError("--calib needs a source: a folder of images, a data set "
+                                 "(fashion-mnist, cifar10, imagefolder:PATH) or random")
         return cls(source, count)
 
     @property
@@ -184,8 +211,11 @@ class CalibrationSpec:
 
     def identity(self) -> str:
         """What keys the export cache: the source's content, not just its name."""
-        if self.source in NAMED:
-            return f"{self.source}:{self.count}"
+        if self.dataset is not None:
+            split = self.dataset.open("train").head(self.count)
+            return f"{self.dataset.text(split.split)}:{self.count}:{split.identity}"
+        if self.is_random:
+            return f"random:{self.count}"
         folder = Path(self.source)
         listing = sorted((str(p.relative_to(folder)), sha256_file(p))
                          for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
@@ -193,26 +223,32 @@ class CalibrationSpec:
         return f"folder:{folder.resolve()}:{self.count}:{digest}"
 
     def load(self, preprocess) -> Samples:
-        if self.source == "fashion-mnist":
-            return _fashion_mnist_samples("train", self.count, preprocess)
-        if self.source == "random":
+        if self.dataset is not None:
+            return _dataset_samples(self.dataset, self.count, preprocess)
+        if self.is_random:
             return _random_samples(self.count, preprocess)
         return _folder_samples(Path(self.source), self.count, preprocess)
 
 
-def held_out(preprocess, count: int, exclude: frozenset = frozenset()) -> tuple[Samples, list[str]]:
-    """Validation inputs never used for calibration: the real photos (less any whose bytes
-    are in ``exclude``), then the Fashion-MNIST test split up to ``count``.
-    Returns the samples and any warnings."""
+def held_out(preprocess, count: int, exclude: frozenset = frozenset(),
+             dataset=None) -> tuple[Samples, list[str]]:
+    """Validation inputs never used for calibration, and any warnings.
+
+    With ``dataset`` (a checkpoint's own data set): the first ``count`` images of its
+    evaluation split. Otherwise: the real photos (less any whose bytes are in ``exclude``),
+    then the Fashion-MNIST test split up to ``count``."""
+    from .labelled import DatasetSpec
     from .photos import photo_batch
 
+    if dataset is not None:
+        return _dataset_samples(dataset, count, preprocess, "eval"), []
     _, photos = photo_batch(preprocess, exclude=exclude)
     photos = photos[:count]
     parts, sources, warnings = [photos], [f"{len(photos)} real photos"], []
     need = count - len(photos)
     if need > 0:
         try:
-            fm = _fashion_mnist_samples("test", need, preprocess)
+            fm = _dataset_samples(DatasetSpec.parse("fashion-mnist:test"), need, preprocess)
             parts.append(fm.x)
             sources.append(fm.source)
         except DataUnavailableError as e:

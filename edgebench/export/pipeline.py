@@ -22,6 +22,7 @@ from ..results import CellKey, ExportCell, Stage, Status, Validation
 from ..runtimes import ModelRef, RuntimeSettings
 from ..targets import Target, run_agent
 from ..zoo import weights as zoo_weights
+from ..zoo.spec import Preprocess
 from .options import ExportContext, ExportOptions
 from .validate import compare
 
@@ -69,6 +70,15 @@ class _Export:
     options: ExportOptions
     calibration_id: str | None
     folder: Path
+    preprocess: Preprocess
+
+    @property
+    def dataset(self):
+        """The checkpoint's own data set (its evaluation split), or None."""
+        from ..data.labelled import DatasetSpec
+
+        meta = self.weights.meta
+        return DatasetSpec.parse(f"{meta.dataset}:{meta.eval_split}") if meta else None
 
     def key(self, cap: formats.Capability) -> CellKey:
         return CellKey(model=self.entry.name, weights=self.weights.identity, format=cap.format,
@@ -145,11 +155,15 @@ def run(request: ExportRequest, progress: Progress = lambda step: None,
 
     entry = zoo.get(request.model)
     caps, unsupported = _plan(request)
-    resolution = entry.resolution if request.resolution is None else request.resolution
-    limits.RESOLUTION.check(resolution)
+    limits.RESOLUTION.check(request.resolution)
     limits.VALIDATE_SAMPLES.check(request.validate_samples)
     limits.AGREEMENT.check(request.min_top1_agreement)
     limits.TIMEOUT.check(request.validation_timeout_s)
+    progress("resolving weights")
+    weights = zoo_weights.resolve(entry, request.weights)
+    meta = weights.meta  # a checkpoint from `edgebench train`: its preprocessing and data set
+    native = entry.preprocess if meta is None else Preprocess.from_dict(meta.preprocess)
+    resolution = native.resolution if request.resolution is None else request.resolution
     limits.check_tensor_memory("--validate-samples", request.validate_samples, resolution)
     if request.calib is not None and not any(c.calibrated for c in caps):
         warn("--calib has no effect: no requested precision is calibrated (add --int8)")
@@ -163,7 +177,8 @@ def run(request: ExportRequest, progress: Progress = lambda step: None,
     options = ExportOptions(resolution=resolution, opset=request.opset,
                             dynamic_batch=request.dynamic_batch, layout=request.layout)
     needs_calibration = any(c.calibrated for c in caps)
-    calib = CalibrationSpec.parse(request.calib or "fashion-mnist") if needs_calibration else None
+    default_calib = f"{meta.dataset}:{meta.train_split}" if meta else "fashion-mnist"
+    calib = CalibrationSpec.parse(request.calib or default_calib) if needs_calibration else None
     if calib:
         limits.check_tensor_memory("--calib", calib.count, resolution)
     if calib and calib.is_random:
@@ -173,8 +188,9 @@ def run(request: ExportRequest, progress: Progress = lambda step: None,
     artifacts.ensure_writable(folder)
     # Two exports into one folder take turns: neither sees the other's half-made artifacts.
     with artifacts.locked(folder, lambda: warn(f"waiting for another export into {folder}")):
-        return _run_locked(request, entry, caps, unsupported, options, calib, folder, progress,
-                           warn, target)
+        export = _Export(request, entry, weights, options, calib.identity() if calib else None,
+                         folder, native.at_resolution(resolution))
+        return _run_locked(export, caps, unsupported, calib, progress, warn, target)
 
 
 def _warn_if_replacing(path: Path, force: bool, warn: Warn) -> None:
@@ -187,13 +203,12 @@ def _warn_if_replacing(path: Path, force: bool, warn: Warn) -> None:
         warn(f"replacing the {old.status} artifact {path} ({why})")
 
 
-def _run_locked(request, entry, caps, unsupported, options, calib, folder: Path,
-                progress: Progress, warn: Warn, target: Target | None) -> list[ExportCell]:
+def _run_locked(export: "_Export", caps, unsupported, calib, progress: Progress, warn: Warn,
+                target: Target | None) -> list[ExportCell]:
     from ..targets.local import LocalTarget
 
-    progress("resolving weights")
-    weights = zoo_weights.resolve(entry, request.weights)
-    export = _Export(request, entry, weights, options, calib.identity() if calib else None, folder)
+    request, entry, weights, options, folder = (export.request, export.entry, export.weights,
+                                                export.options, export.folder)
 
     keys, results, pending = {}, {}, []
     for cap in caps:
@@ -237,7 +252,7 @@ def _export_pending(export: _Export, pending, keys, results, calib, target: Targ
     exporters = {cap.key: cap.load_exporter() for cap in pending}
     progress(f"building {entry.name} ({export.weights.kind} weights) and its reference outputs")
     model = zoo_weights.build_model(entry, export.weights, options.resolution)
-    preprocess = entry.preprocess.at_resolution(options.resolution)
+    preprocess = export.preprocess
     calibration = None
     if any(cap.calibrated for cap in pending):
         progress(f"loading {calib.count} calibration samples from {calib.source}")
@@ -248,7 +263,7 @@ def _export_pending(export: _Export, pending, keys, results, calib, target: Targ
             warn(f"asked for {calib.count} calibration samples, {calib.source} gave "
                  f"{len(calibration)}: going on with those")
     validation, notes = held_out(preprocess, request.validate_samples,
-                                 calibration.digests if calibration else frozenset())
+                                 calibration.digests if calibration else frozenset(), export.dataset)
     for note in notes:
         warn(note)
     reference = _torch_outputs(model, validation.x)
@@ -335,6 +350,14 @@ class _Check:
         return np.load(local, allow_pickle=False)
 
 
+def _dataset_entry(meta) -> dict | None:
+    """What eval needs to score an artifact without flags: its data set and class names."""
+    if meta is None:
+        return None
+    return {"name": meta.dataset, "train_split": meta.train_split, "eval_split": meta.eval_split,
+            "classes": list(meta.classes), "checkpoint_test_top1": meta.test_top1}
+
+
 def _not_smaller(cap: formats.Capability, base: Path | None, size_bytes: int) -> str | None:
     """Why an artifact is no smaller than its FP32 base than its precision promises, or None."""
     ratio = formats.PRECISIONS[cap.precision].max_size_ratio
@@ -389,6 +412,7 @@ def _export_one(export: _Export, cap, key, exporter, ctx: ExportContext, preproc
                       "params": counts.params if counts else None,
                       "macs": counts.macs if counts and options.resolution == counts.resolution else None},
             "weights": export.weights.to_dict(),
+            "dataset": _dataset_entry(export.weights.meta),
             "format": cap.format,
             "precision": cap.precision,
             "converter": cap.converter,

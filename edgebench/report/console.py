@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..results import ExportCell, LatencyCell, Status
+from ..results import AccuracyCell, ExportCell, LatencyCell, Status, TrainResult
 
 WIDE_COLUMNS = 160  # rich's 80-column default cuts tables in pipes and logs
 
@@ -87,6 +87,16 @@ def exports(model: str, cells: list[ExportCell]) -> None:
         out.print(f"{c.label}: {where}", highlight=False, markup=False)
 
 
+def trained(result: TrainResult) -> None:
+    """``edgebench train``: the checkpoint and what it scored."""
+    out = console()
+    out.print(f"{result.model} on {result.dataset} ({len(result.classes)} classes, "
+              f"{result.resolution} px, from {result.started_from} weights): {result.epochs} epochs "
+              f"in {result.train_seconds / 60:.1f} min; test top-1 {result.test_top1:.2f}% on "
+              f"{result.test_samples} images", highlight=False, markup=False)
+    out.print(f"checkpoint: {result.checkpoint}", highlight=False, markup=False)
+
+
 def _short_label(label: str) -> str:
     """MODEL/FORMAT-PRECISION reads better than a long path."""
     return label if label.startswith("zoo:") else "/".join(Path(label).parts[-2:])
@@ -116,6 +126,35 @@ def latencies(cells: list[LatencyCell]) -> None:
                   highlight=False, markup=False)
     for c in cells:
         if c.status != Status.OK:
+            out.print(f"{c.label} ({c.runtime}): {c.status.value}: {c.reason}",
+                      highlight=False, markup=False)
+
+
+def accuracies(cells: list[AccuracyCell]) -> None:
+    """``edgebench eval``: one row per artifact, per-class accuracy when classes are few."""
+    right = ("images", "top-1 %", "top-5 %", "FP32 %", "drop pts", "agree", "img/s")
+    title = f"edgebench eval on {cells[0].dataset}" if cells else "edgebench eval"
+    table = _table(title, ("artifact", "runtime", "status", *right), right=right)
+    for c in cells:
+        table.add_row(_short_label(c.label), c.runtime, c.status.value, str(c.samples or "-"),
+                      _num(c.top1), _num(c.top5), _num(c.reference_top1), _num(c.drop_points),
+                      _num(c.top1_agreement, "{:.2%}"), _num(c.images_per_s, "{:.0f}"))
+    out = console()
+    out.print(table)
+    scored = [c for c in cells if c.per_class]
+    classes = list(scored[0].per_class) if scored else []
+    if scored and len(classes) <= 20:
+        per = _table("per-class top-1 %", ("class", *(_short_label(c.label) for c in scored)),
+                     right=tuple(_short_label(c.label) for c in scored))
+        for name in classes:
+            per.add_row(name, *(_num(c.per_class.get(name), "{:.1f}") for c in scored))
+        out.print(per)
+    for c in cells:
+        if c.note:
+            out.print(f"note: {c.note}", highlight=False, markup=False)
+            break
+    for c in cells:
+        if c.reason:
             out.print(f"{c.label} ({c.runtime}): {c.status.value}: {c.reason}",
                       highlight=False, markup=False)
 
@@ -154,6 +193,44 @@ class _Bar:
     def __exit__(self, *exc):
         self.progress.update(self.task, completed=self.total)
         return self.progress.__exit__(*exc)
+
+
+class _Counter:
+    """A rich bar for long loops: ``step(done, total, text)`` with counts and an ETA."""
+
+    def __init__(self, title: str):
+        self.title = title
+
+    def __enter__(self) -> Callable[[int, int, str], None]:
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                                 console=console(stderr=True), transient=True)
+        self.progress.__enter__()
+        self.task = self.progress.add_task(self.title, total=None)
+
+        def step(done: int, total: int, text: str) -> None:
+            self.progress.update(self.task, completed=done, total=total,
+                                 description=f"{self.title}: {text}")
+
+        return step
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+
+class _NoCounter(_NoProgress):
+    def __enter__(self) -> Callable[[int, int, str], None]:
+        return lambda done, total, text: None
+
+
+def counter(title: str):
+    """A counting progress bar with an ETA on stderr when it is a terminal; silent otherwise."""
+    from ..logs import user_stderr
+
+    return _Counter(title) if user_stderr().isatty() else _NoCounter()
 
 
 def progress(total: int, title: str):

@@ -75,5 +75,11 @@ def infer(session: Session, x: np.ndarray) -> np.ndarray:
     return session.to_numpy(session.run(session.prepare(x)))
 
 
+def quantise(x: np.ndarray, scale: float, zero_point: int, dtype) -> np.ndarray:
+    """Float to an integer tensor with its own scale and zero point (round, clip)."""
+    info = np.iinfo(dtype)
+    return np.clip(np.round(x / scale) + zero_point, info.min, info.max).astype(dtype)
+
+
 class LoadError(Exception):
     """The runtime could not load the model (a typed ``load_failed`` result)."""

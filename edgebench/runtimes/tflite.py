@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DependencyMissingError, first_line
-from . import LoadError, ModelRef, RuntimeSettings
+from . import LoadError, ModelRef, RuntimeSettings, quantise
 
 TFLITE_MAGIC = b"TFL3"  # flatbuffer file identifier at byte offset 4
 
@@ -39,11 +39,6 @@ def _interpreter():
         raise DependencyMissingError(
             "no TFLite interpreter is installed (ai-edge-litert, tflite-runtime or tensorflow): "
             "pip install 'edgebench[tflite]'") from e
-
-
-def _quantise(x: np.ndarray, scale: float, zero_point: int, dtype) -> np.ndarray:
-    info = np.iinfo(dtype)
-    return np.clip(np.round(x / scale) + zero_point, info.min, info.max).astype(dtype)
 
 
 class Session:
@@ -86,7 +81,7 @@ class Session:
             return x
         if dtype.kind in "iu":
             scale, zero_point = self._in["quantization"]
-            return _quantise(x, scale, zero_point, dtype)
+            return quantise(x, scale, zero_point, dtype)
         return x.astype(dtype, copy=False)
 
     def run(self, native: np.ndarray) -> np.ndarray:

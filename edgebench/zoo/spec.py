@@ -67,6 +67,13 @@ class Preprocess:
         x = (x - np.asarray(self.mean, np.float32)) / np.asarray(self.std, np.float32)
         return np.ascontiguousarray(x.transpose(2, 0, 1))
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Preprocess":
+        """What ``to_dict()`` wrote (a manifest's or a checkpoint's preprocessing)."""
+        return cls(int(d["resolution"]), int(d["resize"]), d.get("interpolation", "bilinear"),
+                   tuple(float(v) for v in d["mean"]), tuple(float(v) for v in d["std"]),
+                   d.get("channels", "RGB"), d.get("layout", "NCHW"))
+
     def to_dict(self) -> dict:
         return {
             "resolution": self.resolution,

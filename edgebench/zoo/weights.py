@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -20,6 +21,66 @@ RANDOM_SEED = 0
 _NESTED_KEYS = ("state_dict", "model_state_dict", "model", "module")
 
 
+META_KEY = "edgebench"  # where a checkpoint made by ``edgebench train`` keeps its metadata
+
+
+@dataclass(frozen=True)
+class CheckpointMeta:
+    """What ``edgebench train`` stores beside the weights: enough for ``export`` and ``eval``
+    to need no other flags (the data set, its classes, the preprocessing)."""
+
+    model: str
+    dataset: str  # the data set as given (fashion-mnist, imagefolder:PATH, ...), no split
+    classes: tuple[str, ...]
+    preprocess: dict  # zoo.spec.Preprocess.to_dict()
+    train_split: str
+    eval_split: str
+    dataset_identity: dict = field(default_factory=dict)  # split -> content hash
+    recipe: dict = field(default_factory=dict)
+    test_top1: float | None = None
+    test_samples: int | None = None
+    train_seconds: float | None = None
+    started_from: str = "random"  # imagenet | random
+
+    def to_dict(self) -> dict:
+        from ..results import _encode
+
+        return _encode(self)
+
+    @classmethod
+    def from_dict(cls, data) -> "CheckpointMeta":
+        from ..results import decode_dataclass
+
+        return decode_dataclass(cls, data)
+
+
+def read_meta(path: Path) -> CheckpointMeta | None:
+    """The ``edgebench train`` metadata inside a checkpoint, or None for a plain state_dict."""
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors import safe_open
+
+            with safe_open(str(path), "pt") as f:
+                text = (f.metadata() or {}).get(META_KEY)
+            data = json.loads(text) if text else None
+        else:
+            import torch
+
+            loaded = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+            data = loaded.get(META_KEY) if isinstance(loaded, Mapping) else None
+    except Exception as e:  # torch and safetensors raise many types for a bad file
+        raise CheckpointError(
+            f"cannot read checkpoint {path}: {first_line(e, 200)} "
+            "(is it a state_dict saved with torch.save or safetensors?)") from e
+    if data is None:
+        return None
+    try:
+        return CheckpointMeta.from_dict(data)
+    except (TypeError, ValueError, KeyError) as e:
+        raise CheckpointError(f"checkpoint {path} has unreadable edgebench metadata "
+                              f"({first_line(e, 120)}): train it again") from e
+
+
 @dataclass(frozen=True)
 class ResolvedWeights:
     """What ``--weights`` means for one entry, known before torch is imported."""
@@ -28,6 +89,7 @@ class ResolvedWeights:
     path: Path | None = None
     sha256: str | None = None
     seed: int | None = None
+    meta: CheckpointMeta | None = None  # checkpoints made by ``edgebench train``
 
     @property
     def identity(self) -> str:
@@ -62,7 +124,7 @@ def resolve(entry: ModelEntry, choice: str) -> ResolvedWeights:
         digest = sha256_file(path)
     except OSError as e:
         raise CheckpointError(f"cannot read checkpoint {path}: {e.strerror or e}") from e
-    return ResolvedWeights("checkpoint", path=path.resolve(), sha256=digest)
+    return ResolvedWeights("checkpoint", path=path.resolve(), sha256=digest, meta=read_meta(path))
 
 
 def load_state_dict(path: Path) -> dict:
@@ -135,6 +197,10 @@ def build_model(entry: ModelEntry, weights: ResolvedWeights, resolution: int) ->
                 f"checkpoint {weights.path} has no {entry.head} (the {entry.name} classifier): "
                 "is it a checkpoint of another architecture?")
         num_classes = int(head.shape[0])
+        if weights.meta and len(weights.meta.classes) != num_classes:
+            raise CheckpointError(
+                f"checkpoint {weights.path} has a {num_classes}-class head but its metadata names "
+                f"{len(weights.meta.classes)} classes: it was edited after training; train again")
     model = entry.build(num_classes, resolution)
     _check_fit(entry, weights.path, model, state)
     model.load_state_dict(state, strict=True)

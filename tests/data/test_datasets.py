@@ -71,5 +71,5 @@ def test_held_out_never_holds_calibration_files(tmp_path):
     with_photos, _ = held_out(PP, 500)
     without, _ = held_out(PP, 500, calib.digests)
     assert len(with_photos) == len(without) == 500
-    assert "fashion-mnist test" in without.source
+    assert "fashion-mnist:test" in without.source
     assert int(with_photos.source.split()[0]) - int(without.source.split()[0]) == 2 * len(natural)

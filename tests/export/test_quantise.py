@@ -55,7 +55,7 @@ def test_int8_manifest_and_size(quantised, fmt):
     assert int8["quantization"]["samples"] == 32
     assert int8["size_bytes"] <= 0.30 * fp32["size_bytes"]
     v = int8["validation"]
-    assert v["samples"] == VALIDATION and "fashion-mnist test" in v["inputs"]
+    assert v["samples"] == VALIDATION and "fashion-mnist:test" in v["inputs"]
     assert v["tolerance"]["min_top1_agreement"] == 0.98
 
 

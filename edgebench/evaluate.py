@@ -1,0 +1,284 @@
+"""``edgebench eval``: accuracy of artifacts on labelled data, each scored by the agent.
+
+The host preprocesses each data set split once per (preprocessing, layout, input dtype)
+into a tensor file; the agent's ``outputs`` job runs it through the artifact on the
+target and returns the top-5 indices; scoring happens here. The FP32 PyTorch reference
+runs through the same agent on the same tensor, so agreement and drop compare like with
+like, and the same command works on any target.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import bench, formats, limits
+from .data.labelled import DatasetSpec, Split, preprocess_split
+from .errors import OutputError, UserInputError
+from .results import AccuracyCell, AgentReply, Stage, Status
+from .runtimes import RuntimeSettings
+from .targets import Target, run_agent
+from .zoo.spec import Preprocess
+
+TOP_K = 5
+DEFAULT_BATCH = 64  # dynamic-batch artifacts and PyTorch run in chunks of this size
+DEFAULT_TIMEOUT_S = 3600.0
+REFERENCE_RUNTIME = "torch"
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """Everything ``edgebench eval`` was asked to do."""
+
+    artifacts: tuple[str, ...]
+    dataset: str | None = None  # D[:PATH][:split][:N]; None: each artifact's own data set
+    runtime: str | None = None  # None: the format's reference runtime
+    weights: str = "random"  # for zoo:MODEL
+    threads: int | None = None
+    batch: int = DEFAULT_BATCH
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    def check(self) -> None:
+        limits.THREADS.check(self.threads)
+        limits.BATCH.check(self.batch)
+        limits.TIMEOUT.check(self.timeout_s)
+        if self.runtime is not None and self.runtime not in formats.RUNTIMES:
+            raise UserInputError(f"unknown runtime {self.runtime!r}: choose from "
+                                 f"{', '.join(formats.RUNTIMES)}")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing to score: a source in one runtime, with what its inputs must look like."""
+
+    source: bench.Source
+    runtime: str
+    preprocess: Preprocess
+    layout: str  # NCHW | NHWC
+    quantise: tuple[float, int, str] | None  # integer inputs: scale, zero point, dtype
+    classes: tuple[str, ...] | None  # the class names it was trained with, when known
+    num_classes: int | None
+    own_dataset: str | None  # D:split it was trained for, when known
+    batch: int
+
+    @property
+    def precision(self) -> str:
+        return "fp32" if self.runtime == REFERENCE_RUNTIME else self.source.model.precision
+
+    @property
+    def reference_id(self) -> tuple:
+        """Items with equal ids share one FP32 PyTorch reference."""
+        return (self.source.model_name, self.source.weights, self.preprocess)
+
+
+def _item(source: bench.Source, request: EvalRequest) -> Item:
+    from . import zoo
+    from .zoo.weights import resolve as resolve_weights
+
+    m = source.manifest
+    if source.model.format == "torch":
+        entry = zoo.get(source.model_name)
+        meta = resolve_weights(entry, source.weights_choice).meta
+        preprocess = Preprocess.from_dict(meta.preprocess) if meta else entry.preprocess
+        return Item(source, REFERENCE_RUNTIME, preprocess, "NCHW", None,
+                    meta.classes if meta else None, len(meta.classes) if meta else entry.num_classes,
+                    f"{meta.dataset}:{meta.eval_split}" if meta else None, request.batch)
+    if m is None:
+        raise UserInputError(f"{source.label} has no manifest.json, so its preprocessing is "
+                             "unknown: evaluate an artifact folder made by edgebench export")
+    runtime = request.runtime or formats.runtimes_for(source.model.format)[0]
+    if not formats.RUNTIMES[runtime].loads(source.model.format, source.model_name):
+        raise UserInputError(f"{runtime} does not load {source.model.format} ({source.label}): "
+                             f"it loads {formats.RUNTIMES[runtime].describe_loads()}")
+    q = (m.get("quantization") or {}).get("input")
+    dataset = m.get("dataset") or None
+    dynamic = m["input"]["shape"][0] == "batch"
+    return Item(source, runtime, Preprocess.from_dict(m["preprocess"]), m["input"]["layout"].upper(),
+                (q["scale"], q["zero_point"], q["dtype"]) if q else None,
+                tuple(dataset["classes"]) if dataset else None, m["model"]["num_classes"],
+                f"{dataset['name']}:{dataset['eval_split']}" if dataset else None,
+                request.batch if dynamic else int(m["input"]["shape"][0]))
+
+
+def _dataset_for(items: list[Item], request: EvalRequest) -> DatasetSpec:
+    if request.dataset:
+        return DatasetSpec.parse(request.dataset)
+    own = {i.own_dataset for i in items}
+    if len(own) == 1 and None not in own:
+        return DatasetSpec.parse(own.pop())
+    raise UserInputError("give --dataset (e.g. fashion-mnist:test or imagefolder:PATH): "
+                         + ("the artifacts were trained on different data sets" if len(own) > 1
+                            else "an artifact does not say which data set it was trained on"))
+
+
+def _check_classes(item: Item, split: Split, warn) -> None:
+    if item.num_classes is not None and item.num_classes != len(split.classes):
+        raise UserInputError(
+            f"{item.source.label} has {item.num_classes} classes but {split.name} has "
+            f"{len(split.classes)}: evaluate it on "
+            f"{item.own_dataset or 'the data set it was trained on'}, or train a head for "
+            f"{split.dataset} (edgebench train)")
+    if item.classes and tuple(item.classes) != tuple(split.classes):
+        warn(f"{item.source.label} was trained with other class names than {split.name}'s: "
+             "scoring by class index")
+
+
+@dataclass
+class _Tensors:
+    """Tensor files made once per (preprocessing, layout, input dtype), on the target."""
+
+    split: Split
+    target: Target
+    folder: Path
+    warn: Callable[[str], None]
+    made: dict
+
+    def get(self, item: Item) -> tuple[str, np.ndarray, int, str | None]:
+        key = (item.preprocess, item.layout, item.quantise)
+        if key not in self.made:
+            t = preprocess_split(self.split, item.preprocess, item.layout, item.quantise)
+            if t.skipped:
+                self.warn(f"skipped {t.skipped} unreadable images in {self.split.where}")
+            path = self.folder / f"inputs-{len(self.made)}.npy"
+            try:
+                np.save(path, t.x)
+            except OSError as e:
+                raise OutputError(f"cannot write the evaluation inputs to {self.folder} ({e}): free "
+                                  "space there or point TMPDIR at a disk with room") from e
+            self.made[key] = (self.target.put(path), t.labels, t.skipped, t.note)
+        return self.made[key]
+
+
+def _run(item: Item, inputs: str, request: EvalRequest, target: Target, scratch: Path):
+    """(top-k indices, reply, seconds) from the agent; indices None when it failed."""
+    from .agent import Job
+
+    settings = RuntimeSettings(threads=request.threads or os.cpu_count() or 1, batch=item.batch)
+    cell = bench.Cell(item.source, item.runtime, settings)
+    job = Job(model=bench.agent_model(cell, target), runtime=item.runtime, kind="outputs",
+              settings=settings, inputs=inputs, top_k=TOP_K,
+              outputs=target.scratch(f"outputs-{cell.key(target.name).digest}.npz"))
+    started = time.perf_counter()
+    reply = run_agent(target, job.to_dict(), request.timeout_s)
+    seconds = time.perf_counter() - started
+    if reply.status != Status.OK:
+        return None, reply, seconds
+    local = scratch / Path(reply.outputs_path).name
+    target.get(reply.outputs_path, local)
+    with np.load(local, allow_pickle=False) as z:
+        return np.array(z["indices"]), reply, seconds
+
+
+def _score(indices: np.ndarray, labels: np.ndarray, classes: tuple[str, ...]) -> dict:
+    hit1 = indices[:, 0] == labels
+    per_class = {name: round(100 * float(hit1[labels == c].mean()), 3)
+                 for c, name in enumerate(classes) if (labels == c).any()}
+    return {"top1": 100 * float(hit1.mean()),
+            "top5": 100 * float((indices[:, :TOP_K] == labels[:, None]).any(1).mean()),
+            "per_class": per_class}
+
+
+def run(request: EvalRequest, target: Target, progress: Callable[[str], None] = lambda s: None,
+        warn: Callable[[str], None] = lambda m: None) -> list[AccuracyCell]:
+    """Score every artifact; one that fails to load or run is a typed row, never an abort."""
+    request.check()
+    items = [_item(bench.resolve(spec, request.weights), request) for spec in request.artifacts]
+    spec = _dataset_for(items, request)
+    progress(f"reading {spec.text()}")
+    split = spec.open("eval")
+    for item in items:
+        _check_classes(item, split, warn)
+    dataset = spec.text(split.split)
+    scratch = Path(tempfile.mkdtemp(prefix="edgebench-eval-"))
+    try:
+        tensors = _Tensors(split, target, scratch, warn, {})
+        references: dict[tuple, tuple[np.ndarray | None, str]] = {}
+        outputs = {}
+        # PyTorch rows first: each one is also the reference of the artifacts made from it
+        for n in sorted(range(len(items)), key=lambda n: items[n].runtime != REFERENCE_RUNTIME):
+            item = items[n]
+            progress(f"preprocessing {split.name} for {item.source.label}")
+            inputs = tensors.get(item)[0]
+            if item.runtime != REFERENCE_RUNTIME and item.reference_id not in references:
+                references[item.reference_id] = _reference(item, request, target, tensors, scratch,
+                                                           progress)
+            progress(f"{item.source.label} in {item.runtime}")
+            outputs[n] = _run(item, inputs, request, target, scratch)
+            if item.runtime == REFERENCE_RUNTIME and item.reference_id not in references:
+                indices, reply, _ = outputs[n]
+                references[item.reference_id] = (indices, "" if indices is not None else
+                                                 f"its FP32 PyTorch run failed ({reply.status})")
+        rows = []
+        for n, item in enumerate(items):
+            _, labels, skipped, note = tensors.get(item)
+            rows.append(_cell(item, target, dataset, split, labels, skipped, note, *outputs[n],
+                              *references[item.reference_id]))
+        return rows
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _reference(item: Item, request: EvalRequest, target: Target, tensors: _Tensors, scratch: Path,
+               progress) -> tuple[np.ndarray | None, str]:
+    """FP32 PyTorch's top-k on the same images (NCHW float), or why there is none."""
+    from .errors import EdgebenchError
+
+    source = item.source
+    if source.model_name is None:
+        return None, "no zoo model behind this artifact"
+    try:
+        ref_source = bench.resolve(f"{bench.ZOO_PREFIX}{source.model_name}", source.weights_choice)
+    except EdgebenchError as e:
+        return None, f"its FP32 PyTorch reference cannot be built ({e})"
+    if ref_source.weights != source.weights:
+        return None, (f"the weights at {source.weights_choice} changed since the export: its FP32 "
+                      "PyTorch reference would be another model")
+    ref_item = replace(item, source=replace(ref_source, model=replace(
+        ref_source.model, resolution=item.preprocess.resolution)),
+        runtime=REFERENCE_RUNTIME, layout="NCHW", quantise=None, batch=request.batch)
+    inputs = tensors.get(ref_item)[0]
+    progress(f"FP32 PyTorch reference for {source.model_name}")
+    indices, reply, _ = _run(ref_item, inputs, request, target, scratch)
+    if indices is None:
+        return None, f"its FP32 PyTorch reference did not run ({reply.status}: {reply.reason})"
+    return indices, ""
+
+
+def _cell(item: Item, target: Target, dataset: str, split: Split, labels, skipped, note, indices,
+          reply: AgentReply, seconds, reference, why_not) -> AccuracyCell:
+    source = item.source
+    settings = RuntimeSettings(batch=item.batch)
+    key = replace(bench.Cell(source, item.runtime, settings).key(target.name),
+                  dataset=f"{dataset}@{split.identity}")
+    common = dict(label=source.label, model=source.model_name, format=source.model.format,
+                  precision=item.precision, runtime=item.runtime, target=target.name,
+                  key=key.digest, dataset=dataset, dataset_id=split.identity, skipped=skipped,
+                  note=note, seconds=round(seconds, 3), tools=dict(source.tools),
+                  settings_used=reply.settings_used)
+    if indices is None:
+        return AccuracyCell(status=reply.status, reason=reply.reason, stage=reply.stage,
+                            signal=reply.signal, **common)
+    scores = _score(indices, labels, split.classes)
+    allowed = formats.PRECISIONS[item.precision].max_accuracy_drop
+    cell = AccuracyCell(status=Status.OK, reason="", samples=len(labels),
+                        top1=round(scores["top1"], 3), top5=round(scores["top5"], 3),
+                        per_class=scores["per_class"], max_drop_points=allowed,
+                        images_per_s=round(len(labels) / seconds, 1), **common)
+    if reference is None:
+        return replace(cell, reason=f"no agreement or drop: {why_not}")
+    ref_top1 = 100 * float((reference[:, 0] == labels).mean())
+    drop = ref_top1 - scores["top1"]
+    cell = replace(cell, reference_top1=round(ref_top1, 3), drop_points=round(drop, 3),
+                   top1_agreement=round(float((reference[:, 0] == indices[:, 0]).mean()), 5))
+    if drop > allowed + 1e-9:
+        return replace(cell, status=Status.DEGRADED, stage=Stage.VALIDATE,
+                       reason=f"top-1 {scores['top1']:.2f}% is {drop:.2f} points below FP32 "
+                              f"PyTorch's {ref_top1:.2f}% (allowed for {item.precision}: {allowed:g})")
+    return cell

@@ -1,0 +1,129 @@
+"""``edgebench eval``: real artifacts of a trained checkpoint, scored through the agent."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgebench import formats
+from edgebench.artifacts import read
+from edgebench.data.datasets import FASHION_MNIST_CLASSES
+from edgebench.data.labelled import DatasetSpec, preprocess_split
+from edgebench.evaluate import EvalRequest, run
+from edgebench.export import ExportRequest, run as export
+from edgebench.results import AccuracyCell, Status
+from edgebench.targets.local import LocalTarget
+from edgebench.train import TrainRequest, run as train
+from edgebench.zoo.spec import Preprocess
+from tests.helpers import assert_one_line_error
+
+DATA = "fashion-mnist:test:400"
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ckpt") / "r18.pt"
+    train(TrainRequest("resnet18", "fashion-mnist:train:1024", epochs=2, batch=64, out=out))
+    return out
+
+
+@pytest.fixture(scope="module")
+def exported(checkpoint, tmp_path_factory):
+    """FP32 in every format plus ONNX INT8, all from the checkpoint: {label: folder}."""
+    out = tmp_path_factory.mktemp("art")
+    cells = export(ExportRequest(model="resnet18", weights=str(checkpoint), out_dir=out,
+                                 validate_samples=100))
+    cells += export(ExportRequest(model="resnet18", weights=str(checkpoint), formats=("onnx",),
+                                  precisions=("int8",), out_dir=out, validate_samples=100))
+    return {c.label: c.path for c in cells if c.path}
+
+
+@pytest.fixture(scope="module")
+def scored(exported, checkpoint):
+    with LocalTarget() as target:
+        cells = run(EvalRequest(artifacts=(*exported.values(), "zoo:resnet18"), dataset=DATA,
+                                weights=str(checkpoint)), target)
+    return {c.label: c for c in cells}
+
+
+@pytest.mark.parametrize("fmt", formats.FORMATS)
+def test_fp32_artifacts_score_what_pytorch_scores(scored, exported, fmt):
+    cell = scored[exported[f"{fmt}-fp32"]]
+    ref = scored["zoo:resnet18"]
+    assert cell.status == Status.OK and cell.runtime == formats.FORMATS[fmt].runtimes[0]
+    assert cell.samples == 400 and cell.dataset == DATA
+    assert cell.top1_agreement >= 0.995 and abs(cell.drop_points) <= 0.5
+    assert cell.reference_top1 == ref.top1 and cell.top1 <= cell.top5
+    assert list(cell.per_class) == list(FASHION_MNIST_CLASSES)
+    assert "resized to 32 px" in cell.note
+
+
+def test_the_reference_row_is_its_own_reference(scored):
+    ref = scored["zoo:resnet18"]
+    assert ref.runtime == "torch" and ref.precision == "fp32"
+    assert ref.drop_points == 0 and ref.top1_agreement == 1.0
+
+
+def test_scores_match_an_independent_onnxruntime_run(scored, exported):
+    """Top-1, top-5 and per-class accuracy recomputed here, in-process, from scratch."""
+    import onnxruntime as ort
+
+    folder = exported["onnx-int8"]
+    art = read(Path(folder))
+    split = DatasetSpec.parse(DATA).open()
+    t = preprocess_split(split, Preprocess.from_dict(art.manifest["preprocess"]))
+    session = ort.InferenceSession(str(art.model_file), providers=["CPUExecutionProvider"])
+    logits = np.concatenate([session.run(None, {art.manifest["input"]["name"]: x[None]})[0]
+                             for x in t.x])
+    top5 = np.argsort(-logits, axis=1)[:, :5]
+    cell = scored[folder]
+    assert cell.top1 == pytest.approx(100 * (top5[:, 0] == t.labels).mean(), abs=1e-6)
+    assert cell.top5 == pytest.approx(100 * (top5 == t.labels[:, None]).any(1).mean(), abs=1e-6)
+    shirt = t.labels == FASHION_MNIST_CLASSES.index("Shirt")
+    assert cell.per_class["Shirt"] == pytest.approx(100 * (top5[shirt, 0] == 6).mean(), abs=1e-3)
+    assert cell.drop_points == pytest.approx(cell.reference_top1 - cell.top1, abs=1e-6)
+    assert cell.max_drop_points == formats.PRECISIONS["int8"].max_accuracy_drop
+    assert cell.status == (Status.OK if cell.drop_points <= 1.0 else Status.DEGRADED)
+
+
+def test_rows_are_typed_records(scored):
+    for cell in scored.values():
+        assert AccuracyCell.from_dict(json.loads(json.dumps(cell.to_dict()))) == cell
+    assert len({c.key for c in scored.values()}) == len(scored)
+
+
+def test_eval_defaults_to_the_checkpoint_data_set_and_prints_json(exported, run_cli):
+    code, out, err = run_cli("eval", exported["onnx-fp32"], "--dataset", "fashion-mnist:test:50",
+                             "--json")
+    rows = json.loads(out)
+    assert code == 0, err
+    assert rows[0]["kind"] == "accuracy" and rows[0]["samples"] == 50
+    code, out, _ = run_cli("eval", exported["onnx-fp32"], "--json")  # no --dataset: its own
+    assert code == 0 and json.loads(out)[0]["dataset"] == "fashion-mnist:test"
+
+
+def test_an_artifact_that_times_out_is_a_row_not_an_abort(exported, run_cli):
+    code, out, err = run_cli("eval", exported["onnx-fp32"], exported["tflite-fp32"], "--dataset",
+                             "fashion-mnist:test:50", "--timeout", "0.1", "--json")
+    rows = json.loads(out)
+    assert code == 9 and [r["status"] for r in rows] == ["timeout", "timeout"]
+    assert err.strip().startswith("error: 2 of 2 rows failed")
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["zoo:resnet18"], "give --dataset"),
+    (["zoo:resnet18", "--dataset", "imagefolder:/no/such"], "does not exist"),
+    (["zoo:resnet18", "--dataset", "fashion-mnist:val"], "takes no path"),
+    (["zoo:resnet18", "--dataset", "fashion-mnist", "--target", "pi"], "unknown target 'pi'"),
+    (["/no/such/artifact", "--dataset", "fashion-mnist"], "does not exist"),
+])
+def test_bad_eval_input_is_one_line(run_cli, args, needle):
+    code, _, err = run_cli("eval", *args)
+    assert_one_line_error(code, err, needle, expected_code=2)
+
+
+def test_an_imagenet_head_is_refused_on_ten_classes(run_cli):
+    code, _, err = run_cli("eval", "zoo:resnet18", "--dataset", "fashion-mnist:test:10")
+    assert_one_line_error(code, err, "has 1000 classes but fashion-mnist:test has 10",
+                          expected_code=2)
