@@ -257,10 +257,8 @@ class AgentReply(Record):
 
 
 @dataclass(frozen=True)
-class LatencyCell(Record):
-    """One artifact in one runtime on one target: how fast, or why not."""
-
-    KIND: ClassVar[str] = "latency"
+class RuntimeCell(Record):
+    """What every cell run in a runtime on a target names: the artifact, where, how it ended."""
 
     label: str  # what the user gave (folder, file or zoo:MODEL)
     model: str | None
@@ -271,6 +269,14 @@ class LatencyCell(Record):
     status: Status
     reason: str
     key: str
+
+
+@dataclass(frozen=True)
+class LatencyCell(RuntimeCell):
+    """One artifact in one runtime on one target: how fast, or why not."""
+
+    KIND: ClassVar[str] = "latency"
+
     stage: Stage | None = None
     tools: dict = field(default_factory=dict)
     signal: str | None = None
@@ -289,20 +295,11 @@ class LatencyCell(Record):
 
 
 @dataclass(frozen=True)
-class AccuracyCell(Record):
+class AccuracyCell(RuntimeCell):
     """One artifact (or the PyTorch reference) scored on labelled data in one runtime."""
 
     KIND: ClassVar[str] = "accuracy"
 
-    label: str  # what the user gave (folder, file or zoo:MODEL)
-    model: str | None
-    format: str
-    precision: str
-    runtime: str
-    target: str
-    status: Status
-    reason: str
-    key: str
     dataset: str  # D:split:N as evaluated
     stage: Stage | None = None
     dataset_id: str | None = None  # the split's content hash
