@@ -1,14 +1,14 @@
 import numpy as np
 import pytest
 
-from edgebench.runtimes.tflite import _quantise
+from edgebench.runtimes import quantise
 
 
 @pytest.mark.parametrize("dtype,zero_point", [(np.int8, -3), (np.uint8, 128)])
 def test_quantise_uses_the_tensors_scale_and_zero_point(dtype, zero_point):
     scale = 0.05
     x = np.array([-100.0, -1.0, 0.0, 0.024, 0.026, 1.0, 100.0], np.float32)
-    q = _quantise(x, scale, zero_point, dtype)
+    q = quantise(x, scale, zero_point, dtype)
     info = np.iinfo(dtype)
     assert q.dtype == dtype
     assert q[0] == info.min and q[-1] == info.max  # saturates instead of wrapping
