@@ -51,7 +51,7 @@ def test_every_supported_cell_is_made_and_the_rest_is_unsupported(quantised):
 def test_int8_manifest_and_size(quantised, fmt):
     _, results = quantised
     fp32, int8 = results[f"{fmt}-fp32"].artifact.manifest, results[f"{fmt}-int8"].artifact.manifest
-    assert int8["calibration"] == "fashion-mnist train [0:32]"
+    assert int8["calibration"] == "fashion-mnist:train [0:32]"
     assert int8["quantization"]["samples"] == 32
     assert int8["size_bytes"] <= 0.30 * fp32["size_bytes"]
     v = int8["validation"]
