@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import signal
 import sys
 import threading
@@ -93,7 +94,7 @@ def _input_shape(job: Job) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def _load(job: Job):
+def _load(job: Job, install_hint: str | None = None):
     """(session, load_ms) or a load_failed reply."""
     spec = RUNTIMES.get(job.runtime)
     if spec is None:
@@ -104,7 +105,11 @@ def _load(job: Job):
         started = time.perf_counter()
         session = backend.load(job.model, job.settings)
         return session, (time.perf_counter() - started) * 1e3
-    except (LoadError, DependencyMissingError) as e:
+    except DependencyMissingError as e:
+        if install_hint:  # on a board, the fix is the host's bootstrap command, not pip
+            e = f"{str(e).split(':')[0]} on {platform.node() or 'this device'}: {install_hint}"
+        return AgentReply(Status.LOAD_FAILED, str(e), Stage.LOAD)
+    except LoadError as e:
         return AgentReply(Status.LOAD_FAILED, str(e), Stage.LOAD)
     except Exception as e:  # a runtime's own error types: still a load failure
         return AgentReply(Status.LOAD_FAILED, f"{job.runtime}: {first_line(e)}", Stage.LOAD)
@@ -138,7 +143,8 @@ def _latency(job: Job, session, load_ms: float) -> AgentReply:
 
 
 def _outputs(job: Job, session, load_ms: float) -> AgentReply:
-    done = {"load_ms": load_ms, "settings_used": session.settings_used}
+    done = {"load_ms": load_ms, "settings_used": session.settings_used,
+            "fingerprint": fingerprint.collect()}
     batch = job.settings.batch
     try:
         x = np.load(job.inputs, mmap_mode="r", allow_pickle=False)
@@ -170,9 +176,9 @@ def _outputs(job: Job, session, load_ms: float) -> AgentReply:
                       peak_rss_mb=_peak_rss_mb(), **done)
 
 
-def run_job(job: Job) -> AgentReply:
+def run_job(job: Job, install_hint: str | None = None) -> AgentReply:
     """Load the model and do the job; never raises for anything the model or runtime does."""
-    loaded = _load(job)
+    loaded = _load(job, install_hint)
     if isinstance(loaded, AgentReply):
         return replace(loaded, peak_rss_mb=_peak_rss_mb())
     session, load_ms = loaded
@@ -221,9 +227,29 @@ def _limit_memory_mb(job: Job) -> float | None:
         return None
 
 
-def main() -> int:
+def _options(argv: list[str]) -> tuple[bool, str | None]:
+    """``--report-pgid`` and ``--install-hint TEXT``: what a remote target asks of the agent."""
+    report = "--report-pgid" in argv
+    hint = argv[argv.index("--install-hint") + 1] if "--install-hint" in argv[:-1] else None
+    return report, hint
+
+
+def _own_group() -> None:
+    """Lead a process group of our own and say which, so the host can kill all of it."""
+    try:
+        os.setsid()
+    except OSError:  # already a group leader (sshd started us as one)
+        pass
+    sys.stderr.write(f"edgebench-agent: pgid {os.getpgrp()}\n")
+    sys.stderr.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
     from .privacy import disable_telemetry
 
+    report_pgid, install_hint = _options(sys.argv[1:] if argv is None else argv)
+    if report_pgid:
+        _own_group()
     disable_telemetry()  # before any runtime is imported
     try:
         job = Job.from_dict(json.loads(sys.stdin.read()))
@@ -236,7 +262,7 @@ def main() -> int:
             os.environ[name] = str(job.settings.threads)
     threading.Thread(target=_watch, args=(os.getppid(), _limit_memory_mb(job)), daemon=True,
                      name="edgebench-watch").start()
-    print(json.dumps(run_job(job).to_dict(), allow_nan=False), flush=True)
+    print(json.dumps(run_job(job, install_hint).to_dict(), allow_nan=False), flush=True)
     return 0
 
 

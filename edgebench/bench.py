@@ -10,9 +10,9 @@ from . import artifacts, formats, limits
 from .errors import UserInputError
 from .files import sha256_file
 from .harness import HarnessSettings
-from .results import CellKey, LatencyCell, Stage, Status
+from .results import AgentReply, CellKey, LatencyCell, Stage, Status
 from .runtimes import ModelRef, RuntimeSettings
-from .targets import Target, run_agent
+from .targets import Target, TargetError, run_agent
 
 ZOO_PREFIX = "zoo:"
 DEFAULT_TIMEOUT_S = 600.0
@@ -181,11 +181,14 @@ def measure(cell: Cell, request: BenchRequest, target: Target) -> LatencyCell:
     """One cell through the agent on ``target``: a typed result whatever happens."""
     from .agent import Job
 
-    job = Job(model=agent_model(cell, target), runtime=cell.runtime, settings=cell.settings,
-              harness=request.harness)
-    reply = run_agent(target, job.to_dict(), request.timeout_s)
+    try:
+        job = Job(model=agent_model(cell, target), runtime=cell.runtime, settings=cell.settings,
+                  harness=request.harness)
+        reply = run_agent(target, job.to_dict(), request.timeout_s)
+    except TargetError as e:  # the upload failed: the board, not the model
+        reply = AgentReply(e.status, f"{target.name}: {e}", Stage.TRANSPORT)
     s = cell.source
-    fingerprint = reply.fingerprint or {}
+    fingerprint = target_fingerprint(reply, target)
     return LatencyCell(
         label=s.label, model=s.model_name, format=s.model.format, precision=cell.precision,
         runtime=cell.runtime, target=target.name, status=reply.status, reason=reply.reason,
@@ -195,7 +198,15 @@ def measure(cell: Cell, request: BenchRequest, target: Target) -> LatencyCell:
         settings_used=reply.settings_used, latency=reply.latency, load_ms=reply.load_ms,
         first_inference_ms=reply.first_inference_ms, peak_rss_mb=reply.peak_rss_mb,
         throughput_ips=reply.throughput_ips, input_shape=reply.input_shape,
-        output_shape=reply.output_shape, fingerprint=reply.fingerprint)
+        output_shape=reply.output_shape, fingerprint=fingerprint or None)
+
+
+def target_fingerprint(reply: AgentReply, target: Target) -> dict:
+    """What the device said about itself, marked when the device is an emulation."""
+    found = dict(reply.fingerprint or {})
+    if found and target.emulated:
+        found["emulated"] = True  # its latencies are not speeds
+    return found
 
 
 def run(request: BenchRequest, target: Target,

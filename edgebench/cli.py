@@ -28,6 +28,7 @@ EXIT_CODES: tuple[tuple[type[errors.EdgebenchError], int], ...] = (
     (errors.EdgebenchError, 1),
 )
 EXIT_INTERRUPTED = 130
+_TARGET_HELP = "Where the agent runs: 'local' or a board from `edgebench targets list`."
 
 
 def exit_code(error: errors.EdgebenchError) -> int:
@@ -441,10 +442,11 @@ _TORCH_PRECISIONS = formats.RUNTIMES["torch"].precisions
               help="torch: channels-last memory format.")
 @click.option("--weights", default="random", show_default=True,
               help="Weights for zoo:MODEL references (imagenet | random | PATH).")
+@click.option("--target", "target_name", default="local", show_default=True, help=_TARGET_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min_seconds,
           max_seconds, timeout_s, hint, xnnpack, precision, cuda_graphs, channels_last, weights,
-          as_json):
+          target_name, as_json):
     """Measure latency of ARTIFACTS (folders, model files or zoo:MODEL), one process per cell.
 
     After the warm-up, each cell runs until both --min-runs and --min-seconds are met,
@@ -455,11 +457,11 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
     Example:
       edgebench bench artifacts/resnet50/onnx-fp32 artifacts/resnet50/openvino-fp32 --threads 2
       edgebench bench zoo:resnet50 --runtime torch --device gpu --precision fp16 --batch 64
+      edgebench bench artifacts/resnet18/tflite-int8 --target pi5
     """
     from .bench import BenchRequest, plan, run
     from .report import console
     from .runtimes import RuntimeSettings
-    from .targets.local import LocalTarget
 
     request = BenchRequest(
         artifacts=tuple(artifacts), runtime=runtime, timeout_s=timeout_s, weights=weights,
@@ -469,7 +471,7 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
         harness=harness.HarnessSettings(warmup_runs=warmup_runs, min_runs=min_runs,
                                         min_seconds=min_seconds, max_seconds=max_seconds))
     request.check()
-    with LocalTarget() as target, console.progress(len(plan(request)), "bench") as step:
+    with _target(target_name) as target, console.progress(len(plan(request)), "bench") as step:
         cells = run(request, target, step)
     with _output():
         if as_json:
@@ -493,8 +495,7 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
               help="Runtime to score in [default: the format's own: onnxruntime, openvino, tflite].")
 @click.option("--weights", default="random", show_default=True,
               help="Weights for zoo:MODEL (imagenet | random | PATH to a checkpoint).")
-@click.option("--target", "target_name", default="local", show_default=True,
-              help="Where the agent runs.")
+@click.option("--target", "target_name", default="local", show_default=True, help=_TARGET_HELP)
 @click.option("--threads", type=_Bounded(limits.THREADS), default=None,
               help=f"Inference threads [default: all cores; {limits.THREADS.describe()}].")
 @click.option("--batch", type=_Bounded(limits.BATCH), default=64, show_default=True,
@@ -515,6 +516,7 @@ def eval_cmd(artifacts, dataset, runtime, weights, target_name, threads, batch, 
     Example:
       edgebench eval artifacts/resnet18/* zoo:resnet18 --weights resnet18-fm.pt
       edgebench eval artifacts/resnet18/onnx-int8 --dataset fashion-mnist:test:1000 --json
+      edgebench eval artifacts/resnet18/* --target rpi4 --dataset fashion-mnist:test:500
     """
     from .evaluate import EvalRequest, run
     from .report import console
@@ -540,12 +542,255 @@ def eval_cmd(artifacts, dataset, runtime, weights, target_name, threads, batch, 
 
 
 def _target(name: str):
-    """The target called ``name``."""
-    from .targets.local import LocalTarget
+    """The target called ``name``: 'local' or a board added with `edgebench targets add`."""
+    from .targets import open_target
 
-    if name != "local":
-        raise errors.UserInputError(f"unknown target {name!r}: this machine is 'local'")
-    return LocalTarget()
+    return open_target(name)
+
+
+@cli.group()
+def targets():
+    """Boards reached over SSH, and emulated ones: add, list, check, bootstrap, emulate.
+
+    \b
+    Example:
+      edgebench targets add pi5 --host pi5.local --user pi
+      edgebench targets check pi5
+      edgebench targets bootstrap pi5 --runtimes onnxruntime,tflite
+      edgebench bench artifacts/resnet18/* --target pi5
+    """
+
+
+def _confirm_key(name: str, host: str, port: int, key: str, accept: bool, old: list[str]) -> None:
+    from .targets.ssh import host_key_fingerprint
+
+    if old:
+        _say(f"{name}: the host key pinned before: {', '.join(host_key_fingerprint(k) for k in old)}")
+    _say(f"{name}: {host}:{port} offers host key {key.split()[0]} {host_key_fingerprint(key)}")
+    if accept:
+        return
+    if not sys.stdin.isatty():
+        raise errors.UserInputError("no terminal to confirm the host key on: check the "
+                                    "fingerprint above, then pass --accept-new-host-key")
+    if not click.confirm("Pin this host key for edgebench?", default=False, err=True):
+        raise errors.UserInputError("host key not accepted: nothing was changed")
+
+
+@targets.command("add")
+@click.argument("name")
+@click.option("--host", required=True, help="Host name or address of the board.")
+@click.option("--port", type=int, default=22, show_default=True, help="SSH port.")
+@click.option("--user", default=None, help="Login name [default: yours, as ssh does].")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Private key file [default: your SSH agent and ~/.ssh keys].")
+@click.option("--accept-new-host-key", "accept", is_flag=True,
+              help="Pin the board's host key without asking (scripts; check its fingerprint).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def targets_add(name, host, port, user, key, accept, as_json):
+    """Add a board: fetch its host key, show its fingerprint, pin it after confirmation.
+
+    The key is pinned in edgebench's own known_hosts file; a changed key is refused later
+    (a reflashed board: `edgebench targets rekey NAME`).
+
+    \b
+    Example:
+      edgebench targets add pi5 --host 192.168.1.50 --user pi --key ~/.ssh/id_ed25519
+    """
+    from .targets import profiles
+    from .targets.ssh import fetch_host_key
+
+    profiles.check_name(name)
+    profiles.check_port(port)
+    if name in profiles.load():
+        raise errors.UserInputError(f"target {name!r} exists: edgebench targets remove {name} "
+                                    "first (or rekey it)")
+    if key is not None and not key.is_file():
+        raise errors.UserInputError(f"--key {key}: no such file: give your private key file")
+    profile = profiles.Profile(name=name, host=host, port=port, user=user,
+                               key=str(key.expanduser().resolve()) if key else None)
+    host_key = fetch_host_key(host, port)
+    _confirm_key(name, host, port, host_key, accept, [])
+    profiles.pin_host_key(profile, host_key)
+    profiles.save(profile)
+    with _output():
+        if as_json:
+            _print_json(profile.to_dict())
+        else:
+            click.echo(f"added {name}: {profile.user or ''}{'@' if profile.user else ''}{host}:{port}"
+                       f" (next: edgebench targets check {name})")
+
+
+@targets.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def targets_list(as_json):
+    """List the boards edgebench knows ('local' is always there).
+
+    \b
+    Example:
+      edgebench targets list --json
+    """
+    from .report import console
+    from .targets import profiles
+
+    rows = [p.to_dict() for p in profiles.load().values()]
+    with _output():
+        if as_json:
+            _print_json(rows)
+        else:
+            console.target_list(rows)
+
+
+@targets.command("remove")
+@click.argument("name")
+def targets_remove(name):
+    """Forget a board and its pinned host key (an emulated board's files stay: emulate --remove).
+
+    \b
+    Example:
+      edgebench targets remove pi5
+    """
+    from .targets import profiles
+
+    profiles.get(name)
+    profiles.delete(name)
+    click.echo(f"removed {name}")
+
+
+@targets.command("rekey")
+@click.argument("name")
+@click.option("--accept-new-host-key", "accept", is_flag=True,
+              help="Pin the new host key without asking (scripts; check its fingerprint).")
+def targets_rekey(name, accept):
+    """Pin a board's new host key (after a reflash), showing the old and new fingerprints.
+
+    \b
+    Example:
+      edgebench targets rekey pi5
+    """
+    from .targets import profiles
+    from .targets.ssh import fetch_host_key
+
+    profile = profiles.get(name)
+    key = fetch_host_key(profile.host, profile.port)
+    _confirm_key(name, profile.host, profile.port, key, accept, profiles.pinned_keys(profile))
+    profiles.pin_host_key(profile, key)
+    click.echo(f"{name}: host key pinned")
+
+
+@targets.command("check")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def targets_check(name, as_json):
+    """Reach a board and describe it: arch, CPU, cores, OS, Python, runtimes, disk, Pi health.
+
+    On a Raspberry Pi also the board model, SoC temperature, throttling and under-voltage
+    flags and the frequency governor; a probe the board lacks reads "unknown". Exit 1 with
+    the reason when the board cannot be reached.
+
+    \b
+    Example:
+      edgebench targets check pi5 --json
+    """
+    from .report import console
+    from .targets.bootstrap import probe
+
+    with _target(name) as target:
+        info = probe(target) if name != "local" else _local_probe()
+    info = {"target": name, "reachable": True, "emulated": target.emulated, **info}
+    with _output():
+        if as_json:
+            _print_json(info)
+        else:
+            console.target_check(info)
+
+
+def _local_probe() -> dict:
+    import shutil
+
+    from . import fingerprint
+
+    return {**fingerprint.collect(), "disk_free_mb": shutil.disk_usage(".").free / 2**20,
+            "python_executable": sys.executable}
+
+
+@targets.command("bootstrap")
+@click.argument("name")
+@click.option("--runtimes", "runtimes_", default=None, metavar="R[,R...]",
+              help="onnxruntime, openvino, tflite (ai-edge-litert), tflite-runtime (its own "
+                   "environment, numpy<2) [default: onnxruntime,openvino,tflite].")
+@click.option("--wheels", type=click.Choice(["auto", "board", "host"]), default="auto",
+              show_default=True, help="Where packages come from: the board's own pip, or wheels "
+              "this host downloads for the board and uploads (auto: the board's, else the host's).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def targets_bootstrap(name, runtimes_, wheels, as_json):
+    """Set a board up: a virtual environment with numpy and the chosen runtimes.
+
+    The agent itself is not installed: each run sends this edgebench's agent (once per
+    version, content-addressed).
+
+    \b
+    Example:
+      edgebench targets bootstrap pi5 --runtimes onnxruntime,tflite-runtime --wheels host
+    """
+    from .report import console
+    from .targets.bootstrap import bootstrap, parse_packages
+
+    names = parse_packages(runtimes_)
+    if name == "local":
+        raise errors.UserInputError("'local' is this machine: pip install 'edgebench[all]' instead")
+    with _target(name) as target:
+        info = bootstrap(target, names, wheels, _say)
+    info = {"target": name, "reachable": True, "emulated": target.emulated, **info}
+    with _output():
+        if as_json:
+            _print_json(info)
+        else:
+            console.target_check(info)
+
+
+@targets.command("emulate")
+@click.argument("board", type=click.Choice(["rpi4", "rpi5"]))
+@click.option("--port", type=int, default=2222, show_default=True,
+              help="Loopback port of the board's SSH server.")
+@click.option("--name", default=None, help="Target name [default: the board's].")
+@click.option("--stop", is_flag=True, help="Stop the running board.")
+@click.option("--remove", is_flag=True, help="Stop the board, delete its files and its target.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def targets_emulate(board, port, name, stop, remove, as_json):
+    """Start an emulated Raspberry Pi (aarch64 Debian under qemu-user, SSH on 127.0.0.1).
+
+    Linux host and root only (apt-get install qemu-user-static binfmt-support debootstrap).
+    The first run builds the board into the cache folder (minutes) with onnxruntime,
+    OpenVINO, ai-edge-litert and tflite-runtime; later runs start it in about a second.
+    It is registered as a target marked emulated: for compatibility and numerics, never
+    speed (its latencies are kept out of speed tables).
+
+    \b
+    Example:
+      edgebench targets emulate rpi4 && edgebench eval artifacts/resnet18/* --target rpi4
+      edgebench targets emulate rpi4 --stop
+    """
+    from .report import console
+    from .targets import emulate, profiles
+    from .targets.board import bring_up
+
+    name = profiles.check_name(name or board)
+    profiles.check_port(port)
+    if remove or stop:
+        done = emulate.remove(board) if remove else emulate.stop(board)
+        if remove and name in profiles.load():
+            profiles.delete(name)
+        click.echo(f"{board}: {'removed' if remove else 'stopped'}" + ("" if done else " (it was not running)"))
+        return
+    with console.counter(f"emulate {board}") as step:
+        info = bring_up(board, name, port, step, _say)
+    with _output():
+        if as_json:
+            _print_json(info)
+        else:
+            click.echo(f"{name}: emulated {emulate.BOARDS[board].description} on 127.0.0.1:{port}; "
+                       f"built in {info['build_s']:.0f} s, started in {info['start_s']:.1f} s"
+                       f" (next: edgebench targets check {name})")
 
 
 def main(argv: list[str] | None = None) -> None:

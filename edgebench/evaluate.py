@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -24,7 +25,8 @@ from .data.labelled import DatasetSpec, Split, preprocess_split
 from .errors import OutputError, UserInputError
 from .results import AccuracyCell, AgentReply, Stage, Status
 from .runtimes import RuntimeSettings
-from .targets import Target, run_agent
+from .targets import Target, TargetError, run_agent
+from .targets.local import LocalTarget
 from .zoo.spec import Preprocess
 
 TOP_K = 5
@@ -152,26 +154,41 @@ class _Tensors:
             except OSError as e:
                 raise OutputError(f"cannot write the evaluation inputs to {self.folder} ({e}): free "
                                   "space there or point TMPDIR at a disk with room") from e
-            self.made[key] = (self.target.put(path), t.labels, t.skipped, t.note)
+            try:
+                remote, error = self.target.put(path), None
+            except TargetError as e:  # every row that needs this file says why it has none
+                remote, error = None, AgentReply(e.status, f"{self.target.name}: {e}", Stage.TRANSPORT)
+            self.made[key] = (remote, t.labels, t.skipped, t.note, error)
         return self.made[key]
 
 
-def _run(item: Item, inputs: str, request: EvalRequest, target: Target, scratch: Path):
-    """(top-k indices, reply, seconds) from the agent; indices None when it failed."""
+def _run(item: Item, tensors: _Tensors, request: EvalRequest, target: Target, scratch: Path,
+         top_k: int | None = TOP_K):
+    """(top-k indices, or the logits when ``top_k`` is None; reply; seconds) from the agent;
+    the array is None when it failed."""
     from .agent import Job
 
+    inputs, *_, error = tensors.get(item)
+    if error is not None:
+        return None, error, 0.0
     settings = RuntimeSettings(threads=request.threads or os.cpu_count() or 1, batch=item.batch)
     cell = bench.Cell(item.source, item.runtime, settings)
-    job = Job(model=bench.agent_model(cell, target), runtime=item.runtime, kind="outputs",
-              settings=settings, inputs=inputs, top_k=TOP_K,
-              outputs=target.scratch(f"outputs-{cell.key(target.name).digest}.npz"))
     started = time.perf_counter()
-    reply = run_agent(target, job.to_dict(), request.timeout_s)
-    seconds = time.perf_counter() - started
-    if reply.status != Status.OK:
-        return None, reply, seconds
-    local = scratch / Path(reply.outputs_path).name
-    target.get(reply.outputs_path, local)
+    try:
+        name = f"outputs-{cell.key(target.name).digest}.{'npz' if top_k else 'npy'}"
+        job = Job(model=bench.agent_model(cell, target), runtime=item.runtime, kind="outputs",
+                  settings=settings, inputs=inputs, top_k=top_k, outputs=target.scratch(name))
+        reply = run_agent(target, job.to_dict(), request.timeout_s)
+        seconds = time.perf_counter() - started
+        if reply.status != Status.OK:
+            return None, reply, seconds
+        local = scratch / Path(reply.outputs_path).name
+        target.get(reply.outputs_path, local)
+    except TargetError as e:  # an upload or download failed: the board, not the model
+        return None, AgentReply(e.status, f"{target.name}: {e}", Stage.TRANSPORT), \
+            time.perf_counter() - started
+    if not top_k:
+        return np.load(local, allow_pickle=False), reply, seconds
     with np.load(local, allow_pickle=False) as z:
         return np.array(z["indices"]), reply, seconds
 
@@ -197,32 +214,36 @@ def run(request: EvalRequest, target: Target, progress: Callable[[str], None] = 
         _check_classes(item, split, warn)
     dataset = spec.text(split.split)
     scratch = Path(tempfile.mkdtemp(prefix="edgebench-eval-"))
-    try:
+    with ExitStack() as stack:
+        stack.callback(shutil.rmtree, scratch, ignore_errors=True)
         tensors = _Tensors(split, target, scratch, warn, {})
+        # The reference is FP32 PyTorch on this host: a board need not have torch.
+        host, host_tensors = target, tensors
+        if target.name != "local":
+            host = stack.enter_context(LocalTarget())
+            host_tensors = _Tensors(split, host, scratch, warn, {})
         references: dict[tuple, tuple[np.ndarray | None, str]] = {}
         outputs = {}
         # PyTorch rows first: each one is also the reference of the artifacts made from it
         for n in sorted(range(len(items)), key=lambda n: items[n].runtime != REFERENCE_RUNTIME):
             item = items[n]
             progress(f"preprocessing {split.name} for {item.source.label}")
-            inputs = tensors.get(item)[0]
+            tensors.get(item)
             if item.runtime != REFERENCE_RUNTIME and item.reference_id not in references:
-                references[item.reference_id] = _reference(item, request, target, tensors, scratch,
-                                                           progress)
+                references[item.reference_id] = _reference(item, request, host, host_tensors,
+                                                           scratch, progress)
             progress(f"{item.source.label} in {item.runtime}")
-            outputs[n] = _run(item, inputs, request, target, scratch)
+            outputs[n] = _run(item, tensors, request, target, scratch)
             if item.runtime == REFERENCE_RUNTIME and item.reference_id not in references:
                 indices, reply, _ = outputs[n]
                 references[item.reference_id] = (indices, "" if indices is not None else
                                                  f"its FP32 PyTorch run failed ({reply.status})")
         rows = []
         for n, item in enumerate(items):
-            _, labels, skipped, note = tensors.get(item)
+            _, labels, skipped, note, _ = tensors.get(item)
             rows.append(_cell(item, target, dataset, split, labels, skipped, note, *outputs[n],
                               *references[item.reference_id]))
         return rows
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _reference(item: Item, request: EvalRequest, target: Target, tensors: _Tensors, scratch: Path,
@@ -243,9 +264,8 @@ def _reference(item: Item, request: EvalRequest, target: Target, tensors: _Tenso
     ref_item = replace(item, source=replace(ref_source, model=replace(
         ref_source.model, resolution=item.preprocess.resolution)),
         runtime=REFERENCE_RUNTIME, layout="NCHW", quantise=None, batch=request.batch)
-    inputs = tensors.get(ref_item)[0]
     progress(f"FP32 PyTorch reference for {source.model_name}")
-    indices, reply, _ = _run(ref_item, inputs, request, target, scratch)
+    indices, reply, _ = _run(ref_item, tensors, request, target, scratch)
     if indices is None:
         return None, f"its FP32 PyTorch reference did not run ({reply.status}: {reply.reason})"
     return indices, ""
@@ -260,8 +280,10 @@ def _cell(item: Item, target: Target, dataset: str, split: Split, labels, skippe
     common = dict(label=source.label, model=source.model_name, format=source.model.format,
                   precision=item.precision, runtime=item.runtime, target=target.name,
                   key=key.digest, dataset=dataset, dataset_id=split.identity, skipped=skipped,
-                  note=note, seconds=round(seconds, 3), tools=dict(source.tools),
-                  settings_used=reply.settings_used)
+                  note=note, seconds=round(seconds, 3),
+                  tools={**dict(source.tools), **(reply.fingerprint or {}).get("versions", {})},
+                  settings_used=reply.settings_used,
+                  fingerprint=bench.target_fingerprint(reply, target) or None)
     if indices is None:
         return AccuracyCell(status=reply.status, reason=reply.reason, stage=reply.stage,
                             signal=reply.signal, **common)

@@ -318,6 +318,7 @@ class AccuracyCell(RuntimeCell):
     signal: str | None = None
     tools: dict = field(default_factory=dict)
     settings_used: dict = field(default_factory=dict)
+    fingerprint: dict | None = None  # the device that ran it
 
 
 @dataclass(frozen=True)

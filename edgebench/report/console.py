@@ -108,14 +108,16 @@ def latencies(cells: list[LatencyCell]) -> None:
              "img/s", "size MB")
     table = _table("edgebench bench (ms unless stated)",
                    ("artifact", "runtime", *right[:2], "status", *right[2:]), right=right)
+    emulated = sorted({c.target for c in cells if (c.fingerprint or {}).get("emulated")})
     for c in cells:
-        lat = c.latency
+        lat = None if c.target in emulated else c.latency  # an emulation's timings are not speeds
         table.add_row(_short_label(c.label), c.runtime, str(c.settings.threads or "def"),
                       str(c.settings.batch), c.status.value,
                       *(_num(getattr(lat, f) if lat else None)
                         for f in ("p50_ms", "p90_ms", "p99_ms", "mean_ms", "std_ms")),
-                      _num(c.load_ms, "{:.0f}"), _num(c.first_inference_ms),
-                      _num(c.peak_rss_mb, "{:.0f}"), _num(c.throughput_ips, "{:.1f}"),
+                      _num(c.load_ms if lat else None, "{:.0f}"),
+                      _num(c.first_inference_ms if lat else None),
+                      _num(c.peak_rss_mb, "{:.0f}"), _num(c.throughput_ips if lat else None, "{:.1f}"),
                       _num(c.size_bytes / 1e6 if c.size_bytes else None))
     out = console()
     out.print(table)
@@ -123,6 +125,10 @@ def latencies(cells: list[LatencyCell]) -> None:
     if fp:
         out.print(f"device: {fp['cpu_model']} | {fp['arch']} {fp['bits']}-bit | {fp['cores']} cores"
                   f" | ISA {' '.join(fp['isa_flags']) or '-'} | governor {fp['governor'] or '-'}",
+                  highlight=False, markup=False)
+    for name in emulated:
+        out.print(f"{name} is an emulated board: its timings are not speeds and are left out "
+                  "(compatibility and numerics only; --json keeps them, marked emulated)",
                   highlight=False, markup=False)
     for c in cells:
         if c.status != Status.OK:
@@ -238,3 +244,49 @@ def progress(total: int, title: str):
     from ..logs import user_stderr
 
     return _Bar(total, title) if user_stderr().isatty() else _NoProgress()
+
+
+def target_list(rows: list[dict]) -> None:
+    """``edgebench targets list``: 'local' first, then each board's address and environments."""
+    table = _table("edgebench targets", ("name", "address", "key", "kind", "environments"))
+    table.add_row("local", "this machine", "-", "local", "this Python")
+    for r in rows:
+        user = f"{r['user']}@" if r.get("user") else ""
+        kind = f"emulated {r.get('board') or ''}".strip() if r.get("emulated") else "board"
+        envs = ", ".join(f"{k}: {v}" for k, v in r.get("venvs", {}).items())
+        table.add_row(r["name"], f"{user}{r['host']}:{r['port']}", r.get("key") or "default",
+                      kind, envs)
+    console().print(table)
+
+
+def target_check(info: dict) -> None:
+    """``edgebench targets check``: what the board says about itself; absent probes: unknown."""
+    def known(value, unit: str = "") -> str:
+        if value is None or value == [] or value == {}:
+            return "unknown"
+        return f"{value}{unit}"
+
+    temps = info.get("temperatures_c") or {}
+    flags = info.get("throttle_flags")
+    rows = [
+        ("target", f"{info['target']} (emulated: compatibility and numerics only)"
+         if info.get("emulated") else info["target"]),
+        ("reachable", "yes"),
+        ("board", known(info.get("board"))),
+        ("arch", f"{info.get('arch')} ({info.get('bits')}-bit)"),
+        ("CPU", known(info.get("cpu_model"))),
+        ("cores", f"{info.get('cores')} ({info.get('usable_cores')} usable)"),
+        ("ISA", " ".join(info.get("isa_flags") or []) or "unknown"),
+        ("OS", known(info.get("os"))),
+        ("Python", f"{info.get('python')} ({info.get('python_executable')})"),
+        ("runtimes", ", ".join(f"{k} {v}" for k, v in (info.get("versions") or {}).items()
+                                if k != "edgebench") or "none: edgebench targets bootstrap"),
+        ("free disk", known(round(info["disk_free_mb"]) if info.get("disk_free_mb") is not None
+                            else None, " MB")),
+        ("SoC temperature", ", ".join(f"{k} {v:.1f} C" for k, v in temps.items()) or "unknown"),
+        ("throttling", "unknown" if flags is None else (", ".join(flags) or "none")),
+        ("governor", known(info.get("governor"))),
+    ]
+    out = console()
+    for key, value in rows:
+        out.print(f"{key:>16}: {value}", highlight=False, markup=False)

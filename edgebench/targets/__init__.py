@@ -15,12 +15,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
-from ..errors import first_line
+from ..errors import EdgebenchError, first_line
 from ..results import AgentReply, Stage, Status
 
 # What the host keeps of an agent's output: a runaway runtime cannot fill the host's memory.
 MAX_STDOUT_BYTES = 16 << 20
 MAX_STDERR_BYTES = 64 << 10
+
+
+class TargetError(EdgebenchError):
+    """The target or the way to it failed: the cell's status and one-line reason.
+
+    ``retryable`` is False for configuration problems (a host key that does not match):
+    retrying cannot help and must not be done automatically.
+    """
+
+    def __init__(self, status: Status, message: str, retryable: bool = True):
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
 
 
 @dataclass(frozen=True)
@@ -33,10 +46,12 @@ class ExecResult:
     timed_out: bool = False
     signal: str | None = None  # it was ended by this signal (SIGSEGV, SIGKILL, ...)
     lost: str | None = None  # the transport failed: why (never a verdict on the model)
+    status: Status = Status.INFRA_ERROR  # what a lost run is: infra_error, or unreachable
 
 
 class Target(Protocol):
     name: str
+    emulated: bool  # an emulated board: its timings are not speeds
 
     def put(self, local_path: Path) -> str:
         """Make a local file available on the target; returns its target-side path.
@@ -52,8 +67,8 @@ class Target(Protocol):
              on_start: Callable[[int], None] | None = None) -> ExecResult:
         """Run ``argv``; at ``timeout_s`` kill its whole process group."""
 
-    def agent_argv(self) -> list[str]:
-        """The command that starts ``edgebench.agent`` on the target."""
+    def agent_argv(self, runtime: str | None = None) -> list[str]:
+        """The command that starts ``edgebench.agent`` (for ``runtime``) on the target."""
 
     def close(self) -> None:
         """Remove what this session left on the target (scratch files)."""
@@ -72,13 +87,17 @@ def _last_line(text: str, limit: int | None = 300) -> str:
 def run_agent(target: Target, job: dict, timeout_s: float,
               on_start: Callable[[int], None] | None = None) -> AgentReply:
     """Send one job to the agent on ``target``; a crash, timeout or lost link is a typed reply."""
-    done = target.exec(target.agent_argv(), json.dumps(job), timeout_s, on_start)
+    try:
+        done = target.exec(target.agent_argv(job.get("runtime")), json.dumps(job), timeout_s,
+                           on_start)
+    except TargetError as e:
+        return AgentReply(e.status, f"{target.name}: {e}", Stage.TRANSPORT)
     detail = _last_line(done.stderr)
     if done.timed_out:
         return AgentReply(Status.TIMEOUT, f"no result within {timeout_s:g} s: the agent was "
                           "killed (raise --timeout?)", Stage.RUN)
     if done.lost:
-        return AgentReply(Status.INFRA_ERROR, f"{target.name}: {done.lost}", Stage.TRANSPORT)
+        return AgentReply(done.status, f"{target.name}: {done.lost}", Stage.TRANSPORT)
     if done.signal:
         return AgentReply(Status.CRASHED, f"the agent died from {done.signal}"
                           + (f": {detail}" if detail else ""), Stage.RUN, signal=done.signal)
@@ -88,3 +107,15 @@ def run_agent(target: Target, job: dict, timeout_s: float,
         why = detail or (first_line(e) if done.stdout.strip() else "no output")
         return AgentReply(Status.CRASHED, f"the agent exited with status {done.returncode} and "
                           f"no result: {why}", Stage.RUN)
+
+
+def open_target(name: str) -> Target:
+    """The target called ``name``: this machine ("local") or a board from the profiles."""
+    if name == "local":
+        from .local import LocalTarget
+
+        return LocalTarget()
+    from .profiles import get
+    from .ssh import SSHTarget
+
+    return SSHTarget(get(name))

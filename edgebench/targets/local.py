@@ -18,12 +18,13 @@ class LocalTarget:
     """Files stay where they are (``put`` returns the file's own path)."""
 
     name = "local"
+    emulated = False
 
     def __init__(self, python: str = sys.executable):
         self.python = python
         self._scratch: str | None = None
 
-    def agent_argv(self) -> list[str]:
+    def agent_argv(self, runtime: str | None = None) -> list[str]:
         return [self.python, "-m", "edgebench.agent"]
 
     def put(self, local_path: Path) -> str:

@@ -1,0 +1,78 @@
+"""Does an artifact compute on a target what it computes on this host? The compatibility
+check behind the report's grid: the same artifact, runtime and input tensor on both, the
+outputs compared under the precision's tolerance (max abs difference and top-1 agreement).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import bench, formats
+from .evaluate import EvalRequest, _dataset_for, _item, _run, _Tensors
+from .export.validate import compare
+from .results import Status
+from .targets import Target
+from .targets.local import LocalTarget
+
+
+@dataclass(frozen=True)
+class CompatRow:
+    """One artifact in one runtime on a target, against the same on this host."""
+
+    label: str
+    model: str | None
+    format: str
+    precision: str
+    runtime: str
+    target: str
+    status: Status  # ok | degraded | failed (numerics), or why it did not run there
+    reason: str
+    samples: int = 0
+    max_abs_diff: float | None = None
+    max_rel_diff: float | None = None
+    top1_agreement: float | None = None
+    interpreter: str | None = None  # which package ran it on the target, when it says
+    fingerprint: dict = field(default_factory=dict)  # the target's
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "status": self.status.value}
+
+
+def against_host(request: EvalRequest, target: Target) -> list[CompatRow]:
+    """Every artifact of ``request`` in its runtime on ``target`` and on this host."""
+    request.check()
+    items = [_item(bench.resolve(spec, request.weights), request) for spec in request.artifacts]
+    split = _dataset_for(items, request).open("eval")
+    rows = []
+    with ExitStack() as stack:
+        scratch = Path(tempfile.mkdtemp(prefix="edgebench-compat-"))
+        stack.callback(shutil.rmtree, scratch, ignore_errors=True)
+        host = stack.enter_context(LocalTarget())
+        on_host, on_target = (_Tensors(split, t, scratch, lambda m: None, {}) for t in (host, target))
+        for item in items:
+            common = dict(label=item.source.label, model=item.source.model_name,
+                          format=item.source.model.format, precision=item.precision,
+                          runtime=item.runtime, target=target.name)
+            theirs, reply, _ = _run(item, on_target, request, target, scratch, top_k=None)
+            fp = bench.target_fingerprint(reply, target)
+            interpreter = (reply.settings_used or {}).get("interpreter")
+            if theirs is None:
+                rows.append(CompatRow(status=reply.status, reason=reply.reason, fingerprint=fp,
+                                      **common))
+                continue
+            ours, mine, _ = _run(item, on_host, request, host, scratch, top_k=None)
+            if ours is None:
+                rows.append(CompatRow(status=mine.status, fingerprint=fp, reason="it does not run "
+                                      f"on this host ({mine.status}: {mine.reason})", **common))
+                continue
+            v = compare(ours.reshape(len(ours), -1), theirs.reshape(len(theirs), -1),
+                        formats.PRECISIONS[item.precision].tolerance, inputs=split.name)
+            rows.append(CompatRow(status=v.outcome, reason=v.reason, samples=v.samples,
+                                  max_abs_diff=v.max_abs_diff, max_rel_diff=v.max_rel_diff,
+                                  top1_agreement=v.top1_agreement, interpreter=interpreter,
+                                  fingerprint=fp, **common))
+    return rows

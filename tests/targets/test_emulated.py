@@ -1,0 +1,121 @@
+"""Integration: the emulated Raspberry Pi 4 (aarch64 under qemu-user) over SSH.
+
+ResNet-18 and EfficientNet-B0 (64 px) exported to ONNX, OpenVINO IR and TFLite in FP32 and
+INT8, run in every runtime that loads them on the board and on this host, compared under
+the precision's tolerance. A cell that cannot load on the board is a finding: the test
+asserts it is recorded as load_failed with the runtime's own message and versions.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from edgebench import formats
+from edgebench.compat import against_host
+from edgebench.evaluate import EvalRequest
+from edgebench.results import Status
+from edgebench.targets import open_target
+
+MODELS = ("resnet18", "efficientnet_b0")
+SAMPLES = "fashion-mnist:test:16"
+FINDINGS = {Status.LOAD_FAILED, Status.RUN_FAILED, Status.CRASHED}
+NUMERICS = {Status.OK, Status.DEGRADED, Status.FAILED}
+
+
+@pytest.fixture(scope="module")
+def board_artifacts(tmp_path_factory):
+    from edgebench.export import ExportRequest, run
+
+    out = tmp_path_factory.mktemp("board-artifacts")
+    folders = []
+    for model in MODELS:
+        cells = run(ExportRequest(model=model, weights="random", resolution=64, out_dir=out,
+                                  precisions=("fp32", "int8"), validate_samples=16,
+                                  calib="fashion-mnist:train:32"))
+        folders += [c.artifact.path for c in cells if c.artifact is not None]
+    return sorted(folders)
+
+
+@pytest.fixture(scope="module")
+def compat(emulated_board, board_artifacts):
+    rows = []
+    with open_target("rpi4") as target:
+        for runtime in ("onnxruntime", "openvino", "tflite"):
+            mine = tuple(str(f) for f in board_artifacts
+                         if formats.RUNTIMES[runtime].loads(json.loads(
+                             (f / "manifest.json").read_text())["format"], None))
+            rows += against_host(EvalRequest(artifacts=mine, runtime=runtime, dataset=SAMPLES,
+                                             batch=8, timeout_s=900), target)
+    print("\nmodel | format | precision | runtime | status | max abs diff | agreement | reason")
+    for r in rows:
+        print(f"{r.model} | {r.format} | {r.precision} | {r.runtime} | {r.status.value} | "
+              f"{r.max_abs_diff if r.max_abs_diff is None else f'{r.max_abs_diff:.2e}'} | "
+              f"{r.top1_agreement} | {r.reason[:120]}")
+    return rows
+
+
+def test_every_cell_ran_on_the_board_or_says_why(compat, board_artifacts):
+    assert len(compat) == 2 * 2 * 4  # 2 models x 2 precisions x (ORT+OV on ONNX, OV, TFLite)
+    for r in compat:
+        assert r.status in NUMERICS | FINDINGS, (r.label, r.status, r.reason)
+        assert r.reason  # ok says "within tolerance"; the rest say why
+        if r.status in FINDINGS:  # a finding, with the runtime's own words and versions
+            assert r.runtime in r.reason or ":" in r.reason
+        assert r.fingerprint["arch"] == "aarch64" and r.fingerprint["emulated"]
+        assert r.fingerprint["board"].startswith("Raspberry Pi 4")
+        assert r.fingerprint["versions"].get("numpy")
+
+
+def test_fp32_is_the_hosts_function_on_the_board(compat):
+    fp32 = [r for r in compat if r.precision == "fp32"]
+    assert fp32 and all(r.status == Status.OK for r in fp32), \
+        [(r.label, r.runtime, r.status, r.reason) for r in fp32 if r.status != Status.OK]
+    for r in fp32:
+        assert r.max_rel_diff < formats.PRECISIONS["fp32"].tolerance.max_rel_diff
+        assert r.top1_agreement == 1.0
+        assert r.fingerprint["versions"][{"onnxruntime": "onnxruntime", "openvino": "openvino",
+                                          "tflite": "ai-edge-litert"}[r.runtime]]
+
+
+def test_int8_runs_within_its_tolerance_or_is_recorded(compat):
+    int8 = [r for r in compat if r.precision == "int8"]
+    ran = [r for r in int8 if r.status in NUMERICS]
+    assert ran, "no INT8 cell ran on the board"
+    for r in ran:
+        assert r.samples == 16 and r.max_abs_diff is not None and r.top1_agreement is not None
+
+
+def test_tflite_runtime_is_recorded_and_a_missing_runtime_names_the_fix(emulated_board,
+                                                                         board_artifacts):
+    from edgebench.targets import profiles
+
+    board = profiles.get("rpi4")
+    profiles.save(profiles.Profile(**{**board.__dict__, "name": "rpi4-tflite-runtime",
+                                      "venvs": {"default": "venv-tflite-runtime"}}))
+    tflite = tuple(str(f) for f in board_artifacts if f.name == "tflite-fp32")
+    onnx = tuple(str(f) for f in board_artifacts if f.name == "onnx-fp32")
+    with open_target("rpi4-tflite-runtime") as target:
+        rows = against_host(EvalRequest(artifacts=tflite[:1], dataset=SAMPLES, batch=8), target)
+        missing = against_host(EvalRequest(artifacts=onnx[:1], dataset=SAMPLES, batch=8), target)
+    (row,) = rows
+    assert row.status == Status.OK and row.interpreter == "tflite-runtime", row.reason
+    assert row.fingerprint["versions"]["tflite-runtime"].startswith("2.")
+    (gone,) = missing
+    assert gone.status == Status.LOAD_FAILED
+    assert "onnxruntime is not installed" in gone.reason
+    assert "edgebench targets bootstrap rpi4-tflite-runtime --runtimes onnxruntime" in gone.reason
+
+
+def test_bench_on_the_emulated_board_keeps_timings_out_of_the_speed_table(emulated_board,
+                                                                          board_artifacts, run_cli):
+    onnx = [str(f) for f in board_artifacts if f.name == "onnx-int8"][:1]
+    code, out, err = run_cli("bench", *onnx, "--runtime", "onnxruntime", "--target", "rpi4",
+                             "--warmup", 1, "--min-runs", 2, "--min-seconds", 0)
+    assert code == 0, err
+    assert "emulated board: its timings are not speeds" in out
+    code, out, _ = run_cli("bench", *onnx, "--runtime", "onnxruntime", "--target", "rpi4",
+                           "--warmup", 1, "--min-runs", 2, "--min-seconds", 0, "--json")
+    (cell,) = json.loads(out)
+    assert cell["fingerprint"]["emulated"] and cell["fingerprint"]["arch"] == "aarch64"
