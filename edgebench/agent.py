@@ -179,8 +179,8 @@ def _outputs(job: Job, session, load_ms: float) -> AgentReply:
 def run_job(job: Job, install_hint: str | None = None) -> AgentReply:
     """Load the model and do the job; never raises for anything the model or runtime does."""
     loaded = _load(job, install_hint)
-    if isinstance(loaded, AgentReply):
-        return replace(loaded, peak_rss_mb=_peak_rss_mb())
+    if isinstance(loaded, AgentReply):  # the device and its versions explain a load failure
+        return replace(loaded, peak_rss_mb=_peak_rss_mb(), fingerprint=fingerprint.collect())
     session, load_ms = loaded
     return (_outputs if job.kind == "outputs" else _latency)(job, session, load_ms)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__, errors, formats, harness, limits, zoo
+from .targets.emulate import BOARDS
 
 # Most specific first: the first matching class decides the exit code.
 EXIT_CODES: tuple[tuple[type[errors.EdgebenchError], int], ...] = (
@@ -57,6 +58,15 @@ def _print_json(data) -> None:
     from .results import to_json
 
     click.echo(to_json(data))
+
+
+def _emit(data, as_json: bool, table) -> None:
+    """Print ``data`` as JSON, or through the console printer ``table``."""
+    with _output():
+        if as_json:
+            _print_json(data)
+        else:
+            table(data)
 
 
 class Terminated(KeyboardInterrupt):
@@ -633,11 +643,7 @@ def targets_list(as_json):
     from .targets import profiles
 
     rows = [p.to_dict() for p in profiles.load().values()]
-    with _output():
-        if as_json:
-            _print_json(rows)
-        else:
-            console.target_list(rows)
+    _emit(rows, as_json, console.target_list)
 
 
 @targets.command("remove")
@@ -697,11 +703,7 @@ def targets_check(name, as_json):
     with _target(name) as target:
         info = probe(target) if name != "local" else _local_probe()
     info = {"target": name, "reachable": True, "emulated": target.emulated, **info}
-    with _output():
-        if as_json:
-            _print_json(info)
-        else:
-            console.target_check(info)
+    _emit(info, as_json, console.target_check)
 
 
 def _local_probe() -> dict:
@@ -741,15 +743,11 @@ def targets_bootstrap(name, runtimes_, wheels, as_json):
     with _target(name) as target:
         info = bootstrap(target, names, wheels, _say)
     info = {"target": name, "reachable": True, "emulated": target.emulated, **info}
-    with _output():
-        if as_json:
-            _print_json(info)
-        else:
-            console.target_check(info)
+    _emit(info, as_json, console.target_check)
 
 
 @targets.command("emulate")
-@click.argument("board", type=click.Choice(["rpi4", "rpi5"]))
+@click.argument("board", type=click.Choice(list(BOARDS)))
 @click.option("--port", type=int, default=2222, show_default=True,
               help="Loopback port of the board's SSH server.")
 @click.option("--name", default=None, help="Target name [default: the board's].")

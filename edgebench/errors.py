@@ -5,6 +5,8 @@ Exit codes are assigned at the CLI edge only (``edgebench.cli``).
 
 from __future__ import annotations
 
+import re
+
 
 class EdgebenchError(Exception):
     """Base class: an expected failure with a one-line, user-facing message."""
@@ -58,10 +60,20 @@ class CellsFailedError(EdgebenchError):
     """Some cells of a benchmark did not produce a measurement (the others did)."""
 
 
+# OpenVINO prefixes its message with one "Exception from FILE:LINE:" line per layer.
+_LOCATION = re.compile(r"^Exception from (\S+):$")
+
+
 def first_line(error: BaseException, limit: int = 300) -> str:
-    """An exception's first line, bounded: what one-line messages quote."""
-    text = str(error).strip()
-    return text.splitlines()[0][:limit] if text else type(error).__name__
+    """An exception's first informative line, bounded: what one-line messages quote."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    where = None
+    while len(lines) > 1 and (match := _LOCATION.match(lines[0])):
+        where = match.group(1)
+        lines.pop(0)
+    if not lines:
+        return type(error).__name__
+    return (lines[0] + (f" (at {where})" if where else ""))[:limit]
 
 
 def require(module: str, extra: str):

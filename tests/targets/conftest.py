@@ -109,18 +109,20 @@ class HostBoard:
         return profile
 
 
-def _sessions_of(pid: int) -> list[int]:
-    children = []
+def processes():
+    """(pid, state, parent pid, process group) of every process, from /proc."""
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(stat[1]) == pid:
-                children.append(int(entry.name))
-                children += _sessions_of(int(entry.name))
-    return children
+            yield int(entry.name), stat[0], int(stat[1]), int(stat[2])
+
+
+def _sessions_of(pid: int) -> list[int]:
+    children = [p for p, _, parent, _ in processes() if parent == pid]
+    return children + [grandchild for c in children for grandchild in _sessions_of(c)]
 
 
 def _keygen(path: Path) -> Path:

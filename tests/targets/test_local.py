@@ -40,7 +40,7 @@ def test_timeout_kills_the_whole_process_group(tmp_path):
     marker = tmp_path / "grandchild.pid"
 
     class SpawningTarget(LocalTarget):
-        def agent_argv(self):
+        def agent_argv(self, runtime=None):
             code = ("import subprocess, sys, time\n"
                     "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
                     f"open({str(marker)!r}, 'w').write(str(p.pid))\n"
@@ -70,7 +70,7 @@ def test_a_crash_by_signal_is_recorded():
 class _ExitingTarget(LocalTarget):
     """A real process that dies without writing a result."""
 
-    def agent_argv(self):
+    def agent_argv(self, runtime=None):
         return [sys.executable, "-c", "import sys; print('boom', file=sys.stderr); sys.exit(3)"]
 
 
@@ -80,7 +80,7 @@ def test_an_agent_that_exits_without_a_result():
 
 
 class _MissingPython(LocalTarget):
-    def agent_argv(self):
+    def agent_argv(self, runtime=None):
         return ["/nonexistent/python", "-m", "edgebench.agent"]
 
 
@@ -92,7 +92,7 @@ def test_an_agent_that_cannot_start_is_an_infra_error():
 
 def test_undecodable_output_is_read_with_replacement():
     class BinaryTarget(LocalTarget):
-        def agent_argv(self):
+        def agent_argv(self, runtime=None):
             code = "import sys; sys.stdout.buffer.write(b'\\xff\\xfe' * 10); sys.stderr.buffer.write(b'\\x80bad')"
             return [sys.executable, "-c", code]
 

@@ -22,9 +22,16 @@ from edgebench.runtimes import RuntimeSettings
 from edgebench.targets import TargetError, profiles, run_agent
 from edgebench.targets.ssh import SSHTarget
 
-from .conftest import free_port
+from .conftest import free_port, processes
 
 QUICK = HarnessSettings(warmup_runs=1, min_runs=3, min_seconds=0.0, max_seconds=30.0)
+SLOW = HarnessSettings(warmup_runs=1, min_runs=10**6, min_seconds=60, max_seconds=120)
+
+
+def _slow_job(target, artifact) -> dict:
+    """A latency job that runs for a minute: long enough to kill, reboot or time out."""
+    cell = Cell(resolve(str(artifact)), "onnxruntime", RuntimeSettings())
+    return Job(model=agent_model(cell, target), runtime="onnxruntime", harness=SLOW).to_dict()
 
 
 def _one_line(err: str) -> str:
@@ -50,7 +57,8 @@ def test_add_list_check_rekey_remove(host_board, run_cli):
     profiles.update("b1", workdir=str(host_board.workdir))
 
     code, out, _ = run_cli("targets", "list", "--json")
-    assert [r["name"] for r in json.loads(out)] == ["b1"]
+    (listed,) = [r for r in json.loads(out) if r["name"] == "b1"]
+    assert listed["host"] == "127.0.0.1" and listed["user"] == "root"
     code, out, err = run_cli("targets", "check", "b1", "--json")
     assert code == 0, err
     info = json.loads(out)
@@ -221,15 +229,13 @@ def test_a_full_disk_is_a_one_line_infra_error(host_board, small_artifacts, tmp_
 
 def test_a_killed_agent_is_crashed_and_the_next_cell_runs(host_board, small_artifacts):
     profile = host_board.add("killed")
-    slow = HarnessSettings(warmup_runs=1, min_runs=10**6, min_seconds=60, max_seconds=120)
     with SSHTarget(profile) as target:
-        cell = Cell(resolve(str(small_artifacts["onnx"])), "onnxruntime", RuntimeSettings())
-        job = Job(model=agent_model(cell, target), runtime="onnxruntime", harness=slow)
+        job = _slow_job(target, small_artifacts["onnx"])
 
         def kill_soon(pgid):  # someone on the board kills the agent's whole group
             threading.Timer(3.0, os.killpg, (pgid, signal.SIGKILL)).start()
 
-        reply = run_agent(target, job.to_dict(), 120, on_start=kill_soon)
+        reply = run_agent(target, job, 120, on_start=kill_soon)
         assert reply.status == Status.CRASHED and reply.signal == "SIGKILL", reply.reason
         (after,) = run(BenchRequest(artifacts=(str(small_artifacts["onnx"]),),
                                     runtime="onnxruntime", harness=QUICK), target)
@@ -238,12 +244,10 @@ def test_a_killed_agent_is_crashed_and_the_next_cell_runs(host_board, small_arti
 
 def test_a_timeout_kills_the_group_on_the_board(host_board, small_artifacts):
     profile = host_board.add("slow")
-    slow = HarnessSettings(warmup_runs=1, min_runs=10**6, min_seconds=60, max_seconds=120)
     pgids = []
     with SSHTarget(profile) as target:
-        cell = Cell(resolve(str(small_artifacts["onnx"])), "onnxruntime", RuntimeSettings())
-        job = Job(model=agent_model(cell, target), runtime="onnxruntime", harness=slow)
-        reply = run_agent(target, job.to_dict(), 5, on_start=pgids.append)
+        job = _slow_job(target, small_artifacts["onnx"])
+        reply = run_agent(target, job, 5, on_start=pgids.append)
     assert reply.status == Status.TIMEOUT
     deadline = time.monotonic() + 10  # killed: gone once its parent reaps it
     while _group_alive(pgids[0]) and time.monotonic() < deadline:
@@ -253,26 +257,16 @@ def test_a_timeout_kills_the_group_on_the_board(host_board, small_artifacts):
 
 def _group_alive(pgid: int) -> bool:
     """Any process of the group that is not a zombie."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[2]) == pgid and stat[0] != "Z":
-                return True
-    return False
+    return any(group == pgid and state != "Z" for _, state, _, group in processes())
 
 
 def test_a_reboot_between_cells_is_infra_error_then_reconnects(host_board, small_artifacts):
     profile = host_board.add("reboot")
-    slow = HarnessSettings(warmup_runs=1, min_runs=10**6, min_seconds=60, max_seconds=120)
     with SSHTarget(profile) as target:
-        cell = Cell(resolve(str(small_artifacts["onnx"])), "onnxruntime", RuntimeSettings())
-        job = Job(model=agent_model(cell, target), runtime="onnxruntime", harness=slow)
+        job = _slow_job(target, small_artifacts["onnx"])
         reboot = threading.Timer(3.0, host_board.restart)
         reboot.start()
-        reply = run_agent(target, job.to_dict(), 120)
+        reply = run_agent(target, job, 120)
         reboot.join()
         assert reply.status == Status.INFRA_ERROR and "dropped" in reply.reason, reply.reason
         (after,) = run(BenchRequest(artifacts=(str(small_artifacts["onnx"]),),
