@@ -287,3 +287,34 @@ def test_fetching_a_host_key_from_nothing_is_one_line(run_cli):
     with pytest.raises(TargetError):
         from edgebench.targets.ssh import fetch_host_key
         fetch_host_key("127.0.0.1", free_port())
+
+
+@pytest.fixture(scope="module")
+def trained_onnx(tmp_path_factory):
+    """A ResNet-18 with a Fashion-MNIST head (one short epoch) exported to ONNX FP32."""
+    from edgebench.export import ExportRequest, run as export
+    from edgebench.train import TrainRequest, run as train
+
+    out = tmp_path_factory.mktemp("trained")
+    checkpoint = out / "r18.pt"
+    train(TrainRequest("resnet18", "fashion-mnist:train:512", epochs=1, batch=64, out=checkpoint))
+    (cell,) = export(ExportRequest(model="resnet18", weights=str(checkpoint), formats=("onnx",),
+                                   out_dir=out, validate_samples=32))
+    return cell.path, checkpoint
+
+
+def test_eval_over_ssh_scores_what_local_eval_scores(host_board, trained_onnx):
+    from edgebench.evaluate import EvalRequest, run as evaluate
+    from edgebench.targets import open_target
+
+    host_board.add("hbeval")
+    artifact, checkpoint = trained_onnx
+    request = EvalRequest(artifacts=(str(artifact),), dataset="fashion-mnist:test:200",
+                          weights=str(checkpoint))
+    with open_target("hbeval") as remote, open_target("local") as local:
+        (theirs,), (ours,) = evaluate(request, remote), evaluate(request, local)
+    assert theirs.status == ours.status == Status.OK, theirs.reason
+    assert theirs.target == "hbeval" and type(theirs) is type(ours)
+    assert (theirs.top1, theirs.top5, theirs.per_class) == (ours.top1, ours.top5, ours.per_class)
+    assert theirs.reference_top1 == ours.reference_top1  # PyTorch on the host for both
+    assert theirs.fingerprint["versions"]["onnxruntime"] and theirs.key != ours.key
