@@ -780,7 +780,11 @@ def targets_emulate(board, port, name, stop, remove, as_json):
             profiles.delete(name)
         click.echo(f"{board}: {'removed' if remove else 'stopped'}" + ("" if done else " (it was not running)"))
         return
-    with console.counter(f"emulate {board}") as step:
+    with console.progress(3, f"emulate {board}") as bar:
+        def step(text: str) -> None:  # minutes each: said in logs too, not only on the bar
+            bar(text)
+            _say(text)
+
         info = bring_up(board, name, port, step, _say)
     with _output():
         if as_json:

@@ -201,7 +201,7 @@ def build(name: str, client_key_pub: str, step: Callable[[str], None] = lambda s
     policy = paths.building / "usr/sbin/policy-rc.d"
     policy.write_text("#!/bin/sh\nexit 101\n")
     policy.chmod(0o755)
-    step("debootstrap second stage, emulated (about 5 minutes)")
+    step("debootstrap second stage, emulated (about 3 minutes)")
     _run(["chroot", str(paths.building), "/debootstrap/debootstrap", "--second-stage"],
          "debootstrap (second stage, emulated)", log,
          env={**os.environ, "QEMU_CPU": spec.qemu_cpu, "LC_ALL": "C"})

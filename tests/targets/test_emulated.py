@@ -153,3 +153,18 @@ def test_bench_on_the_emulated_board_keeps_timings_out_of_the_speed_table(emulat
                            "--warmup", 1, "--min-runs", 2, "--min-seconds", 0, "--json")
     (cell,) = json.loads(out)
     assert cell["fingerprint"]["emulated"] and cell["fingerprint"]["arch"] == "aarch64"
+
+
+def test_the_emulate_command_starts_checks_and_stops_the_board(emulated_board, run_cli):
+    port = emulated_board["port"]
+    code, out, err = run_cli("targets", "emulate", "rpi4", "--port", port, "--json")
+    assert code == 0, err
+    assert json.loads(out)["start_s"] < 5  # built and running: nothing to do
+    code, out, err = run_cli("targets", "check", "rpi4", "--json")
+    info = json.loads(out)
+    assert code == 0 and info["emulated"] and info["arch"] == "aarch64", err
+    assert info["cpu_model"] == "Cortex-A72" and info["versions"]["onnxruntime"]
+    code, out, _ = run_cli("targets", "emulate", "rpi4", "--stop")
+    assert code == 0 and "stopped" in out
+    code, _, err = run_cli("targets", "check", "rpi4")
+    assert code != 0 and "connection refused" in err
