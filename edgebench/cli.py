@@ -698,10 +698,17 @@ def targets_check(name, as_json):
       edgebench targets check pi5 --json
     """
     from .report import console
+    from .targets import TargetError
     from .targets.bootstrap import probe
 
     with _target(name) as target:
-        info = probe(target) if name != "local" else _local_probe()
+        try:
+            info = probe(target) if name != "local" else _local_probe()
+        except TargetError as e:  # said in the JSON too, then the exit code
+            if as_json:
+                _emit({"target": name, "reachable": False, "status": e.status.value,
+                       "reason": str(e)}, True, None)
+            raise
     info = {"target": name, "reachable": True, "emulated": target.emulated, **info}
     _emit(info, as_json, console.target_check)
 

@@ -131,6 +131,9 @@ def test_connection_refused_is_unreachable(host_board, small_artifacts, run_cli)
     assert cell.status == Status.UNREACHABLE and "connection refused" in cell.reason
     code, _, err = run_cli("targets", "check", "refused")
     assert code != 0 and "connection refused" in _one_line(err)
+    code, out, _ = run_cli("targets", "check", "refused", "--json")
+    answer = json.loads(out)
+    assert code != 0 and answer["reachable"] is False and answer["status"] == "unreachable"
 
 
 def test_a_wrong_key_is_an_infra_error_naming_the_fix(host_board, small_artifacts, tmp_path):
