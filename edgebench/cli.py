@@ -551,6 +551,46 @@ def eval_cmd(artifacts, dataset, runtime, weights, target_name, threads, batch, 
                                              f"{degraded[0].label}: {degraded[0].reason}")
 
 
+@cli.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--store", "store_path", default=None,
+              help="Results store (SQLite) [default: the file's `store`, else edgebench.db].")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def sweep(config, store_path, as_json):
+    """Measure a matrix (models x formats x precisions x runtimes x targets) into the store.
+
+    CONFIG is a TOML file; its keys: models, formats, precisions, runtimes, targets, weights,
+    resolution, threads, batch, warmup_runs, min_runs, min_seconds, max_seconds, timeout_s,
+    out, store. Artifacts are exported once; every finished cell is committed on its own.
+    Run the same command again after a crash or Ctrl-C: only cells without an answer run.
+
+    \b
+    Example (sweep.toml):
+      models = ["resnet18", "efficientnet_b0"]
+      precisions = ["fp32", "int8"]
+      targets = ["local", "rpi4"]
+    \b
+      edgebench sweep sweep.toml --store results.db
+    """
+    from .report import console
+    from .store import Store
+    from .sweep import SweepConfig, run, with_store
+
+    settings = with_store(SweepConfig.from_toml(config), store_path)
+    with Store(settings.store) as store, store.exclusive(), console.counter("sweep") as step:
+        result = run(settings, store, sys.argv, step, _warn)
+    latencies = [r for r in result.measured if r.KIND == "latency"]
+    with _output():
+        if as_json:
+            _print_json({"run": result.run_id, "store": settings.store, "skipped": result.skipped,
+                         "measured": [r.to_dict() for r in result.measured]})
+        else:
+            if latencies:
+                console.latencies(latencies)
+            click.echo(f"run {result.run_id}: {len(result.measured)} cells measured, "
+                       f"{result.skipped} already in {settings.store}")
+
+
 def _target(name: str):
     """The target called ``name``: 'local' or a board added with `edgebench targets add`."""
     from .targets import open_target

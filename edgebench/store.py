@@ -98,8 +98,9 @@ class Store:
         self.path = Path(path)
         self._check_file()
         try:
+            # transactions by hand; a sweep's target threads share this connection under a lock
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
-                                       isolation_level=None)  # transactions by hand
+                                       isolation_level=None, check_same_thread=False)
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA foreign_keys = ON")

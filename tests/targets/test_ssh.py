@@ -321,3 +321,21 @@ def test_eval_over_ssh_scores_what_local_eval_scores(host_board, trained_onnx):
     assert (theirs.top1, theirs.top5, theirs.per_class) == (ours.top1, ours.top5, ours.per_class)
     assert theirs.reference_top1 == ours.reference_top1  # PyTorch on the host for both
     assert theirs.fingerprint["versions"]["onnxruntime"] and theirs.key != ours.key
+
+
+def test_a_sweep_over_two_targets_runs_them_side_by_side(host_board, tmp_path, run_cli):
+    from edgebench.store import Store
+
+    host_board.add("hbsweep")
+    config = tmp_path / "sweep.toml"
+    config.write_text('models = ["resnet18"]\nformats = ["onnx"]\nruntimes = ["onnxruntime"]\n'
+                      'targets = ["local", "hbsweep"]\nresolution = 32\nwarmup_runs = 1\n'
+                      f'min_runs = 3\nmin_seconds = 0.0\nout = "{tmp_path / "art"}"\n')
+    code, out, err = run_cli("sweep", config, "--store", tmp_path / "s.db", "--json")
+    assert code == 0, err
+    with Store(tmp_path / "s.db") as store:
+        cells = {a.record.target: a for a in store.latest_attempts() if a.record.KIND == "latency"}
+    assert set(cells) == {"local", "hbsweep"}
+    assert all(a.status == Status.OK for a in cells.values())
+    assert cells["local"].cell_key != cells["hbsweep"].cell_key
+    assert cells["hbsweep"].record.fingerprint["hostname"]

@@ -1,0 +1,230 @@
+"""``edgebench sweep``: models x formats x precisions x runtimes x targets, into the store.
+
+Artifacts are exported once (the export cache makes a second export a hit); each cell is
+measured by the same code ``bench`` uses and committed to the store in its own transaction.
+Cells run one at a time within a target, so timings never interfere, and targets run in
+parallel. Run the same command again after a crash or Ctrl-C: cells the store already has
+an answer for are skipped, transient failures are tried again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Callable
+
+from . import formats, limits, zoo
+from .bench import BenchRequest, Cell, measure, plan
+from .errors import UserInputError
+from .harness import HarnessSettings
+from .results import ExportCell, LatencyCell, Record
+from .runtimes import RuntimeSettings
+from .store import Store
+
+DEFAULT_STORE = "edgebench.db"
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """What one sweep measures. Every field is also a key of the TOML file."""
+
+    models: tuple[str, ...]
+    formats: tuple[str, ...] = tuple(formats.FORMATS)
+    precisions: tuple[str, ...] = ("fp32",)
+    runtimes: tuple[str, ...] = ()  # empty: every runtime that loads each format
+    targets: tuple[str, ...] = ("local",)
+    weights: str = "random"
+    resolution: int | None = None
+    threads: int | None = None
+    batch: int = 1
+    warmup_runs: int = 5
+    min_runs: int = 30
+    min_seconds: float = 2.0
+    max_seconds: float = 300.0
+    timeout_s: float = 600.0
+    out: str = "artifacts"
+    store: str = DEFAULT_STORE
+
+    @classmethod
+    def keys(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+    @classmethod
+    def from_toml(cls, path: Path) -> "SweepConfig":
+        """Read and check a sweep file: line and column for bad TOML, the valid keys for bad ones."""
+        try:
+            text = Path(path).read_text()
+            data = tomllib.loads(text)
+        except FileNotFoundError as e:
+            raise UserInputError(f"sweep file {path} does not exist: give a TOML file") from e
+        except (OSError, UnicodeDecodeError) as e:
+            raise UserInputError(f"cannot read sweep file {path}: {e}") from e
+        except tomllib.TOMLDecodeError as e:
+            lines = text.splitlines() or [""]
+            where = f"at line {len(lines)}, column {len(lines[-1]) + 1}, the end of the file"
+            raise UserInputError(f"{path} is not valid TOML: "
+                                 f"{str(e).replace('at end of document', where)}") from e
+        return cls.from_dict(data, str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str = "the sweep") -> "SweepConfig":
+        unknown = sorted(set(data) - set(cls.keys()))
+        if unknown:
+            raise UserInputError(f"{where}: unknown key {', '.join(unknown)}: valid keys are "
+                                 f"{', '.join(cls.keys())}")
+        values = {}
+        for f in fields(cls):
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            if not f.type.startswith("tuple") and not _fits(value, f.type):
+                raise UserInputError(f"{where}: {f.name} = {value!r} is not a {f.type.split(' ')[0]}")
+            if f.type.startswith("tuple"):
+                if isinstance(value, str):
+                    value = [value]
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise UserInputError(f"{where}: {f.name} must be a list of names")
+                value = tuple(value)
+            values[f.name] = value
+        if "models" not in values:
+            raise UserInputError(f"{where}: no models: add models = [\"resnet18\", ...]")
+        config = cls(**values)
+        config.check(where)
+        return config
+
+    def check(self, where: str = "the sweep") -> None:
+        for name, table in (("models", None), ("formats", formats.FORMATS),
+                            ("precisions", formats.PRECISIONS), ("runtimes", formats.RUNTIMES)):
+            values = getattr(self, name)
+            if name in ("models", "formats", "precisions", "targets") and not values:
+                raise UserInputError(f"{where}: {name} is empty: the matrix has no cells")
+            for value in values:
+                if table is None:
+                    zoo.get(value)  # an unknown model is a one-line error with suggestions
+                elif value not in table:
+                    raise UserInputError(f"{where}: unknown {name[:-1]} {value!r}: choose from "
+                                         f"{', '.join(table)}")
+        if not self.targets:
+            raise UserInputError(f"{where}: targets is empty: the matrix has no cells")
+        limits.RESOLUTION.check(self.resolution)
+        self.bench_request(()).check()
+
+    def bench_request(self, artifacts: tuple[str, ...], runtime: str | None = None) -> BenchRequest:
+        return BenchRequest(
+            artifacts=artifacts, runtime=runtime, timeout_s=self.timeout_s, weights=self.weights,
+            settings=RuntimeSettings(threads=self.threads, batch=self.batch),
+            harness=HarnessSettings(warmup_runs=self.warmup_runs, min_runs=self.min_runs,
+                                    min_seconds=self.min_seconds, max_seconds=self.max_seconds))
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _fits(value, annotation: str) -> bool:
+    """A TOML value against a field's type (written as a string: annotations are postponed)."""
+    kinds = {"int": (int,), "float": (int, float), "str": (str,), "None": ()}
+    allowed = tuple(t for name in annotation.split(" | ") for t in kinds.get(name, ()))
+    return isinstance(value, allowed) and not isinstance(value, bool)
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did: the run, and what it measured now versus found in the store."""
+
+    run_id: int
+    measured: list[Record] = field(default_factory=list)
+    skipped: int = 0  # cells the store already had an answer for
+
+
+Step = Callable[[int, int, str], None]
+
+
+def _export(config: SweepConfig, model: str, warn) -> list[ExportCell]:
+    from .export import ExportRequest, run as export
+
+    return export(ExportRequest(model=model, formats=config.formats, precisions=config.precisions,
+                                weights=config.weights, resolution=config.resolution,
+                                out_dir=Path(config.out), explicit_formats=False), warn=warn)
+
+
+def _cells(config: SweepConfig, artifacts: list[str], target: str) -> list[Cell | LatencyCell]:
+    planned = []
+    for runtime in config.runtimes or (None,):  # a runtime that cannot load a format: unsupported
+        planned += plan(config.bench_request(tuple(artifacts), runtime), target)
+    return planned
+
+
+def run(config: SweepConfig, store: Store, argv: list[str], step: Step = lambda d, t, s: None,
+        warn=lambda m: None) -> SweepResult:
+    """Export, then measure every cell the store has no answer for; commit each as it ends."""
+    from . import fingerprint
+    from .targets import open_target
+
+    result = SweepResult(store.begin_run(argv, config.to_dict(), fingerprint.collect()))
+    lock = threading.Lock()  # one writer at a time on the store's connection
+
+    def commit(record: Record, started: float) -> None:
+        with lock:
+            store.record(result.run_id, record, started)
+            result.measured.append(record)
+
+    artifacts: list[str] = []
+    for model in config.models:
+        step(0, 0, f"export {model}")
+        started = time.time()
+        for cell in _export(config, model, warn):
+            if not store.is_done(cell.key):
+                commit(cell, started)
+            if cell.path:
+                artifacts.append(cell.path)
+    if not artifacts:
+        store.finish_run(result.run_id)
+        return result
+    per_target = {t: _cells(config, artifacts, t) for t in config.targets}
+    todo = {t: [c for c in cells if not store.is_done(_key(c, t))] for t, cells in per_target.items()}
+    total = sum(len(c) for c in todo.values())
+    result.skipped = sum(len(c) for c in per_target.values()) - total
+    done = [0]
+
+    stop = threading.Event()  # set when the sweep is interrupted: other targets stop too
+
+    def sweep_target(name: str) -> None:
+        with open_target(name) as target:
+            for cell in todo[name]:
+                if stop.is_set():
+                    return
+                started = time.time()
+                if isinstance(cell, LatencyCell):
+                    record = cell
+                else:
+                    step(done[0], total, f"{name}: {cell.source.label} in {cell.runtime}")
+                    record = measure(cell, config.bench_request(()), target)
+                commit(record, started)
+                with lock:
+                    done[0] += 1
+                    step(done[0], total, f"{name}: {record.status.value}")
+
+    try:
+        if len(config.targets) == 1:  # in this thread: Ctrl-C reaches the running agent
+            sweep_target(config.targets[0])
+        else:
+            with ThreadPoolExecutor(max_workers=len(config.targets)) as pool:
+                for future in [pool.submit(sweep_target, t) for t in config.targets]:
+                    future.result()
+    except BaseException:
+        stop.set()
+        raise
+    store.finish_run(result.run_id)
+    return result
+
+
+def _key(cell: Cell | LatencyCell, target: str) -> str:
+    return cell.key if isinstance(cell, LatencyCell) else cell.key(target).digest
+
+
+def with_store(config: SweepConfig, store_path: str | None) -> SweepConfig:
+    return replace(config, store=store_path) if store_path else config
