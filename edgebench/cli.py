@@ -591,6 +591,75 @@ def sweep(config, store_path, as_json):
                        f"{result.skipped} already in {settings.store}")
 
 
+@cli.command()
+@click.option("--store", "store_path", type=click.Path(path_type=Path), default=Path("edgebench.db"),
+              show_default=True, help="Results store written by `edgebench sweep`.")
+@click.option("--run", "run_id", type=int, default=None, help="Only this run [default: the "
+              "latest answer of every cell, whichever run gave it].")
+@click.option("--floor", "floor_points", type=float, default=1.0, show_default=True,
+              help="Top-1 points a recommended cell may lose against FP32.")
+@click.option("--md", "md_path", type=click.Path(path_type=Path), default=None, help="Write Markdown here.")
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None, help="Write CSV here.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
+              help="Write JSON here ('-': standard output).")
+def report(store_path, run_id, floor_points, md_path, csv_path, json_path):
+    """The compatibility grid per target from the results store, and what to ship.
+
+    Every (model, precision, format, runtime) cell with its status and reason, latency,
+    throughput, size, accuracy and its drop from FP32, speed-up over FP32; per target the
+    fastest and the smallest working cell within the accuracy floor. Emulated targets show
+    no speeds. Reads only the store: no runtime is imported.
+
+    \b
+    Example:
+      edgebench report --store results.db --md report.md --csv cells.csv
+    """
+    import math
+
+    from .report import console
+    from .report.matrix import recommend, rows, to_csv, to_markdown
+    from .results import to_json
+    from .store import Store
+
+    if not math.isfinite(floor_points) or floor_points < 0:
+        raise errors.UserInputError(f"--floor {floor_points}: give a number of points, 0 or more")
+    if not store_path.exists():
+        raise errors.UserInputError(f"no results store at {store_path}: run edgebench sweep first "
+                                    "(or give --store)")
+    with Store(store_path) as store:
+        if run_id is not None and not store.run_exists(run_id):
+            ids = [r["id"] for r in store.runs()]
+            raise errors.UserInputError(f"run {run_id} is not in {store_path}: its runs are "
+                                        f"{', '.join(map(str, ids)) or 'none'}")
+        attempts = store.latest_attempts() if run_id is None else store.latest_attempts(run_id)
+        runs = store.runs()
+    grid = rows(attempts)
+    recs = recommend(grid, floor_points)
+    for path, text in ((md_path, lambda: to_markdown(grid, recs)), (csv_path, lambda: to_csv(grid))):
+        if path is not None:
+            _write_text(path, text())
+    if json_path is not None:
+        data = to_json({"runs": runs, "cells": [r.to_dict() for r in grid],
+                        "recommendations": [{"target": r.target, "why": r.why,
+                                             "fastest": r.fastest.to_dict() if r.fastest else None,
+                                             "smallest": r.smallest.to_dict() if r.smallest else None}
+                                            for r in recs]})
+        if str(json_path) == "-":
+            with _output():
+                click.echo(data)
+            return
+        _write_text(json_path, data)
+    with _output():
+        console.report(grid, recs)
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text)
+    except OSError as e:
+        raise errors.OutputError(f"cannot write {path}: {e.strerror or e}: choose another path") from e
+
+
 def _target(name: str):
     """The target called ``name``: 'local' or a board added with `edgebench targets add`."""
     from .targets import open_target

@@ -221,10 +221,13 @@ class Store:
             return self._attempts("ORDER BY a.id", ())
         return self._attempts("WHERE a.run_id = ? ORDER BY a.id", (run_id,))
 
-    def latest_attempts(self) -> list[Attempt]:
-        """The latest attempt of every cell: what the report shows."""
-        return self._attempts("WHERE a.n = (SELECT MAX(n) FROM attempt b WHERE b.cell_key = "
-                              "a.cell_key) ORDER BY a.id", ())
+    def latest_attempts(self, run_id: int | None = None) -> list[Attempt]:
+        """The latest attempt of every cell (within one run, when given): what reports show."""
+        within = "" if run_id is None else " AND b.run_id = a.run_id"
+        where = "" if run_id is None else "a.run_id = ? AND "
+        return self._attempts(f"WHERE {where}a.n = (SELECT MAX(n) FROM attempt b WHERE "
+                              f"b.cell_key = a.cell_key{within}) ORDER BY a.id",
+                              () if run_id is None else (run_id,))
 
     def _attempts(self, where: str, params: tuple) -> list[Attempt]:
         rows = self._db.execute(

@@ -290,3 +290,26 @@ def target_check(info: dict) -> None:
     out = console()
     for key, value in rows:
         out.print(f"{key:>16}: {value}", highlight=False, markup=False)
+
+
+def report(grid: list, recs: list) -> None:
+    """``edgebench report``: the grid per target, then the recommendations."""
+    out = console()
+    for rec in recs:
+        rows = [r for r in grid if r.target == rec.target]
+        emulated = any(r.emulated for r in rows)
+        right = ("p50", "p90", "img/s", "MB", "top-1", "drop", "vs FP32")
+        table = _table(f"{rec.target}{' (emulated: no speeds)' if emulated else ''}",
+                       ("model", "prec", "format", "runtime", "status", *right), right=right)
+        for r in rows:
+            table.add_row(r.model, r.precision, r.format, r.runtime, r.status, _num(r.p50_ms),
+                          _num(r.p90_ms), _num(r.throughput_ips, "{:.1f}"), _num(r.size_mb, "{:.1f}"),
+                          _num(r.top1), _num(r.drop_points), _num(r.speedup_vs_fp32, "{:.2f}x"))
+        out.print(table)
+        for label, row in (("fastest", rec.fastest), ("smallest", rec.smallest)):
+            choice = f"{row.model} {row.precision} {row.format} in {row.runtime}" if row else "none"
+            out.print(f"{rec.target}: {label}: {choice} ({rec.why})", highlight=False, markup=False)
+        for r in rows:
+            if r.status not in ("ok", "unsupported"):
+                out.print(f"{r.model} {r.precision} {r.format} in {r.runtime}: {r.status}: "
+                          f"{r.reason}", highlight=False, markup=False)

@@ -1,0 +1,128 @@
+"""The report's grid, recommendations and Pareto fronts, from a real results store."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from edgebench.harness import LatencyStats
+from edgebench.report.matrix import pareto, recommend, rows, to_csv, to_markdown
+from edgebench.results import AccuracyCell, LatencyCell, Status
+from edgebench.store import Store
+from tests.helpers import assert_one_line_error
+
+
+def _lat(ms: float) -> LatencyStats:
+    return LatencyStats(runs=30, measured_s=1.0, p50_ms=ms, p90_ms=ms * 1.1, p99_ms=ms * 1.3,
+                        mean_ms=ms, std_ms=0.1, min_ms=ms * 0.9, max_ms=ms * 1.5,
+                        stopped_by="min_runs_and_min_seconds")
+
+
+def _latency(model, precision, fmt, runtime, ms, size_mb, target="local", status=Status.OK,
+             emulated=False, reason=""):
+    return LatencyCell(label=f"a/{model}/{fmt}-{precision}", model=model, format=fmt,
+                       precision=precision, runtime=runtime, target=target, status=status,
+                       reason=reason, key=f"{target}-{model}-{fmt}-{precision}-{runtime}",
+                       latency=_lat(ms) if ms else None, size_bytes=int(size_mb * 1e6),
+                       throughput_ips=1e3 / ms if ms else None,
+                       fingerprint={"arch": "x", "emulated": True} if emulated else {"arch": "x"})
+
+
+def _accuracy(model, precision, fmt, runtime, top1, drop, target="local"):
+    return AccuracyCell(label=f"a/{model}/{fmt}-{precision}", model=model, format=fmt,
+                        precision=precision, runtime=runtime, target=target, status=Status.OK,
+                        reason="", key=f"acc-{target}-{model}-{fmt}-{precision}-{runtime}",
+                        dataset="fashion-mnist:test", top1=top1, drop_points=drop)
+
+
+@pytest.fixture
+def store(tmp_path):
+    path = tmp_path / "r.db"
+    with Store(path) as s:
+        run = s.begin_run([], {}, {})
+        for record in (
+            _latency("resnet18", "fp32", "onnx", "onnxruntime", 10.0, 46.0),
+            _latency("resnet18", "int8", "onnx", "onnxruntime", 4.0, 12.0),
+            _latency("efficientnet_b0", "int8", "onnx", "onnxruntime", 2.0, 6.0),
+            _latency("resnet18", "fp32", "onnx", "tflite", None, 46.0, status=Status.UNSUPPORTED,
+                     reason="tflite does not load onnx"),
+            _latency("resnet18", "int8", "openvino", "openvino", None, 12.0, target="pi<script>",
+                     status=Status.LOAD_FAILED, reason="object is not initialized | x"),
+            _latency("resnet18", "fp32", "onnx", "onnxruntime", 900.0, 46.0, target="pi<script>",
+                     emulated=True),
+            _accuracy("resnet18", "fp32", "onnx", "onnxruntime", 91.3, 0.0),
+            _accuracy("resnet18", "int8", "onnx", "onnxruntime", 91.1, 0.2),
+            _accuracy("efficientnet_b0", "int8", "onnx", "onnxruntime", 80.0, 8.0),
+        ):
+            s.record(run, record, time.time())
+    return path
+
+
+def test_rows_join_accuracy_speedup_and_hide_emulated_speeds(store):
+    with Store(store) as s:
+        grid = rows(s.latest_attempts())
+    by = {(r.target, r.model, r.precision, r.format, r.runtime): r for r in grid}
+    int8 = by[("local", "resnet18", "int8", "onnx", "onnxruntime")]
+    assert int8.speedup_vs_fp32 == 2.5 and int8.top1 == 91.1 and int8.drop_points == 0.2
+    emulated = by[("pi<script>", "resnet18", "fp32", "onnx", "onnxruntime")]
+    assert emulated.emulated and emulated.p50_ms is None and emulated.throughput_ips is None
+
+
+def test_the_recommendation_is_the_fastest_within_the_floor(store):
+    with Store(store) as s:
+        grid = rows(s.latest_attempts())
+    local = {r.target: r for r in recommend(grid)}["local"]
+    # efficientnet_b0 INT8 is faster but 8 points down: outside the 1-point floor
+    assert (local.fastest.model, local.fastest.precision) == ("resnet18", "int8")
+    assert (local.smallest.model, local.smallest.precision) == ("resnet18", "int8")
+    loose = {r.target: r for r in recommend(grid, floor_points=10)}["local"]
+    assert loose.fastest.model == "efficientnet_b0"
+    pi = {r.target: r for r in recommend(grid)}["pi<script>"]
+    assert pi.fastest is None and "emulated" in pi.why
+
+
+def test_pareto_front_follows_olives_rule():
+    points = [(10, 90), (5, 85), (5, 85), (12, 89), (3, 70), (20, 91)]
+    assert pareto(points) == [0, 1, 2, 4, 5]  # (12, 89) is dominated by (10, 90); ties stay
+
+
+def test_csv_and_markdown_carry_every_row_escaped(store):
+    with Store(store) as s:
+        grid = rows(s.latest_attempts())
+    table = list(csv.DictReader(io.StringIO(to_csv(grid))))
+    assert len(table) == len(grid) and {r["status"] for r in table} >= {"ok", "load_failed"}
+    md = to_markdown(grid, recommend(grid))
+    assert "object is not initialized \\| x" in md  # a | in a reason cannot break the table
+    assert "## pi<script>" in md  # Markdown keeps the name; the HTML writer escapes it
+
+
+def test_report_command_prints_writes_and_refuses_bad_runs(store, tmp_path, run_cli):
+    code, out, err = run_cli("report", "--store", store)
+    assert code == 0, err
+    assert "local: fastest: resnet18 int8 onnx in onnxruntime" in out
+    assert "object is not initialized" in out
+    code, out, _ = run_cli("report", "--store", store, "--json", "-", "--md", tmp_path / "r.md",
+                           "--csv", tmp_path / "r.csv")
+    data = json.loads(out)
+    assert code == 0 and len(data["cells"]) == 6 and data["recommendations"][0]["fastest"]
+    assert (tmp_path / "r.md").read_text().startswith("# edgebench report")
+    code, _, err = run_cli("report", "--store", store, "--run", 99)
+    assert_one_line_error(code, err, "run 99 is not in", "its runs are 1", expected_code=2)
+    code, _, err = run_cli("report", "--store", tmp_path / "none.db")
+    assert_one_line_error(code, err, "no results store", expected_code=2)
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_report_needs_no_runtime(store):
+    blocked = ("torch", "onnxruntime", "openvino", "tensorflow", "ai_edge_litert")
+    code = ("import sys\n" + "".join(f"sys.modules[{m!r}] = None\n" for m in blocked) +
+            "from edgebench.cli import main\nmain(['report', '--store', sys.argv[1]])\n")
+    done = subprocess.run([sys.executable, "-c", code, str(store)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "fastest" in done.stdout
