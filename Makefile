@@ -15,23 +15,25 @@ QUIET := grep -v 'is ignored: it is neither a file nor a directory' || true
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: setup data boards demo test bench-export bench-fidelity bench-int8 bench-accuracy bench-eval clean
+.PHONY: setup data system demo test bench-export bench-fidelity bench-int8 bench-accuracy bench-eval clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check $(TORCH_PINS) -e '.[all]' 2>&1 | { $(QUIET); }
 	touch $@
 
-setup: $(VENV)/.installed data boards
+setup: $(VENV)/.installed data system
 
 # The emulated Raspberry Pi (tests, and users without a board): qemu-user, debootstrap and an
-# SSH server. Root only; elsewhere the board tests say why they cannot run.
-BOARD_TOOLS := /usr/bin/qemu-aarch64-static /usr/sbin/debootstrap /usr/sbin/sshd /usr/sbin/update-binfmts
-boards:
-	@[ "$$(id -u)" -ne 0 ] || for f in $(BOARD_TOOLS); do test -e $$f || exit 1; done || \
+# SSH server; Chromium opens the HTML report in its test. Root only; elsewhere those tests say
+# why they cannot run.
+SYSTEM_TOOLS := /usr/bin/qemu-aarch64-static /usr/sbin/debootstrap /usr/sbin/sshd /usr/sbin/update-binfmts /usr/bin/chromium
+SYSTEM_PACKAGES := qemu-user-static binfmt-support debootstrap openssh-server openssh-client chromium
+system:
+	@[ "$$(id -u)" -ne 0 ] || for f in $(SYSTEM_TOOLS); do test -e $$f || exit 1; done || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    qemu-user-static binfmt-support debootstrap openssh-server openssh-client >/dev/null; } || \
-	  echo "note: apt-get install qemu-user-static binfmt-support debootstrap openssh-server for the emulated board"
+	    $(SYSTEM_PACKAGES) >/dev/null; } || \
+	  echo "note: apt-get install $(SYSTEM_PACKAGES) for the emulated board and the report test"
 
 data:
 	@test -f $(FASHION_MNIST) || { $(SUDO) apt-get update -qq && \

@@ -598,11 +598,13 @@ def sweep(config, store_path, as_json):
               "latest answer of every cell, whichever run gave it].")
 @click.option("--floor", "floor_points", type=float, default=1.0, show_default=True,
               help="Top-1 points a recommended cell may lose against FP32.")
+@click.option("--html", "html_path", type=click.Path(path_type=Path), default=None,
+              help="Write the HTML report here: one file, no network needed to open it.")
 @click.option("--md", "md_path", type=click.Path(path_type=Path), default=None, help="Write Markdown here.")
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None, help="Write CSV here.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
               help="Write JSON here ('-': standard output).")
-def report(store_path, run_id, floor_points, md_path, csv_path, json_path):
+def report(store_path, run_id, floor_points, html_path, md_path, csv_path, json_path):
     """The compatibility grid per target from the results store, and what to ship.
 
     Every (model, precision, format, runtime) cell with its status and reason, latency,
@@ -612,7 +614,7 @@ def report(store_path, run_id, floor_points, md_path, csv_path, json_path):
 
     \b
     Example:
-      edgebench report --store results.db --md report.md --csv cells.csv
+      edgebench report --store results.db --html report.html --csv cells.csv
     """
     import math
 
@@ -635,7 +637,8 @@ def report(store_path, run_id, floor_points, md_path, csv_path, json_path):
         runs = store.runs()
     grid = rows(attempts)
     recs = recommend(grid, floor_points)
-    for path, text in ((md_path, lambda: to_markdown(grid, recs)), (csv_path, lambda: to_csv(grid))):
+    for path, text in ((md_path, lambda: to_markdown(grid, recs)), (csv_path, lambda: to_csv(grid)),
+                       (html_path, lambda: _html(grid, recs, runs))):
         if path is not None:
             _write_text(path, text())
     if json_path is not None:
@@ -651,6 +654,12 @@ def report(store_path, run_id, floor_points, md_path, csv_path, json_path):
         _write_text(json_path, data)
     with _output():
         console.report(grid, recs)
+
+
+def _html(grid, recs, runs) -> str:
+    from .report.html import render
+
+    return render(grid, recs, runs)
 
 
 def _write_text(path: Path, text: str) -> None:
