@@ -43,13 +43,15 @@ data:
 # The main job on real labelled data: train in-domain, export FP32 + INT8, score every
 # artifact on the 10,000 test images, time them. The checkpoint is trained once.
 CKPT := checkpoints/resnet18-fashion-mnist.pt
+DEMO_STORE := results/demo.db
 
 demo: setup
 	$(EB) list
 	test -f $(CKPT) || $(EB) train resnet18 --dataset fashion-mnist --epochs 2 --out $(CKPT)
 	$(EB) export resnet18 --weights $(CKPT) --int8 --out artifacts
-	$(EB) eval artifacts/resnet18/* zoo:resnet18 --weights $(CKPT)
-	$(EB) bench artifacts/resnet18/* zoo:resnet18 --weights $(CKPT) --threads 2
+	$(EB) eval artifacts/resnet18/* zoo:resnet18 --weights $(CKPT) --store $(DEMO_STORE)
+	$(EB) bench artifacts/resnet18/* zoo:resnet18 --weights $(CKPT) --threads 2 --store $(DEMO_STORE)
+	$(EB) report --store $(DEMO_STORE) --html report.html
 
 test: setup
 	$(PY) -m pytest -q
@@ -70,4 +72,4 @@ bench-eval: setup bench-accuracy
 	$(PY) benchmarks/eval_overhead.py bench-accuracy/artifacts/resnet18/onnx-fp32
 
 clean:
-	rm -rf artifacts checkpoints .pytest_cache
+	rm -rf artifacts checkpoints results report.html .pytest_cache

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,6 +31,7 @@ EXIT_CODES: tuple[tuple[type[errors.EdgebenchError], int], ...] = (
 )
 EXIT_INTERRUPTED = 130
 _TARGET_HELP = "Where the agent runs: 'local' or a board from `edgebench targets list`."
+_STORE_HELP = "Also add the results to this SQLite results store (for `edgebench report`)."
 
 
 def exit_code(error: errors.EdgebenchError) -> int:
@@ -453,10 +455,12 @@ _TORCH_PRECISIONS = formats.RUNTIMES["torch"].precisions
 @click.option("--weights", default="random", show_default=True,
               help="Weights for zoo:MODEL references (imagenet | random | PATH).")
 @click.option("--target", "target_name", default="local", show_default=True, help=_TARGET_HELP)
+@click.option("--store", "store_path", type=click.Path(path_type=Path), default=None,
+              help=_STORE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min_seconds,
           max_seconds, timeout_s, hint, xnnpack, precision, cuda_graphs, channels_last, weights,
-          target_name, as_json):
+          target_name, store_path, as_json):
     """Measure latency of ARTIFACTS (folders, model files or zoo:MODEL), one process per cell.
 
     After the warm-up, each cell runs until both --min-runs and --min-seconds are met,
@@ -481,8 +485,11 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
         harness=harness.HarnessSettings(warmup_runs=warmup_runs, min_runs=min_runs,
                                         min_seconds=min_seconds, max_seconds=max_seconds))
     request.check()
+    store = _open_store(store_path)
     with _target(target_name) as target, console.progress(len(plan(request)), "bench") as step:
+        started = time.time()
         cells = run(request, target, step)
+    _store(store, cells, started)
     with _output():
         if as_json:
             _print_json([c.to_dict() for c in cells])
@@ -506,6 +513,8 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
 @click.option("--weights", default="random", show_default=True,
               help="Weights for zoo:MODEL (imagenet | random | PATH to a checkpoint).")
 @click.option("--target", "target_name", default="local", show_default=True, help=_TARGET_HELP)
+@click.option("--store", "store_path", type=click.Path(path_type=Path), default=None,
+              help=_STORE_HELP)
 @click.option("--threads", type=_Bounded(limits.THREADS), default=None,
               help=f"Inference threads [default: all cores; {limits.THREADS.describe()}].")
 @click.option("--batch", type=_Bounded(limits.BATCH), default=64, show_default=True,
@@ -513,7 +522,8 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
 @click.option("--timeout", "timeout_s", type=_Bounded(limits.TIMEOUT), default=3600.0,
               show_default=True, help="Kill an artifact's agent after this many seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-def eval_cmd(artifacts, dataset, runtime, weights, target_name, threads, batch, timeout_s, as_json):
+def eval_cmd(artifacts, dataset, runtime, weights, target_name, store_path, threads, batch,
+             timeout_s, as_json):
     """Score ARTIFACTS (folders, model files or zoo:MODEL) on labelled data.
 
     Top-1, top-5 and per-class accuracy, top-1 agreement with the FP32 PyTorch reference
@@ -534,8 +544,11 @@ def eval_cmd(artifacts, dataset, runtime, weights, target_name, threads, batch, 
     request = EvalRequest(artifacts=tuple(artifacts), dataset=dataset, runtime=runtime,
                           weights=weights, threads=threads, batch=batch, timeout_s=timeout_s)
     request.check()
+    store = _open_store(store_path)
     with _target(target_name) as target, console.progress(3 * len(artifacts) + 1, "eval") as step:
+        started = time.time()
         cells = run(request, target, step, _warn)
+    _store(store, cells, started)
     with _output():
         if as_json:
             _print_json([c.to_dict() for c in cells])
@@ -654,6 +667,28 @@ def report(store_path, run_id, floor_points, html_path, md_path, csv_path, json_
         _write_text(json_path, data)
     with _output():
         console.report(grid, recs)
+        if html_path is not None:
+            click.echo(f"HTML report: {html_path.resolve()}")
+
+
+def _open_store(path: Path | None):
+    """The results store a command adds its cells to, opened (and so checked) before any work."""
+    from .store import Store
+
+    return Store(path) if path is not None else None
+
+
+def _store(store, cells: list, started: float) -> None:
+    """Add a command's cells to the results store, one transaction each, and close it."""
+    if store is None:
+        return
+    from .fingerprint import collect
+
+    with store:
+        run_id = store.begin_run(sys.argv, {}, collect())
+        for cell in cells:
+            store.record(run_id, cell, started)
+        store.finish_run(run_id)
 
 
 def _html(grid, recs, runs) -> str:

@@ -75,3 +75,25 @@ def test_report_needs_no_runtime(store):
     done = subprocess.run([sys.executable, "-c", code, str(store)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "fastest" in done.stdout
+
+
+def test_bench_adds_its_cells_to_a_store_that_report_reads(small_artifacts, tmp_path, run_cli):
+    db, html = tmp_path / "s.db", tmp_path / "r.html"
+    code, _, err = run_cli("bench", small_artifacts["onnx"], "--runtime", "onnxruntime",
+                           "--warmup", 1, "--min-runs", 3, "--min-seconds", 0, "--store", db)
+    assert code == 0, err
+    code, out, err = run_cli("report", "--store", db, "--html", html)
+    assert code == 0, err
+    assert f"HTML report: {html}" in out and "resnet18" in html.read_text()
+    with Store(db) as s:
+        (attempt,) = s.attempts()
+    assert attempt.record.runtime == "onnxruntime" and attempt.status.value == "ok"
+
+
+def test_a_bad_store_is_refused_before_anything_runs(small_artifacts, tmp_path, run_cli):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    code, out, err = run_cli("bench", small_artifacts["onnx"], "--runtime", "onnxruntime",
+                             "--store", notes)
+    assert code != 0 and "not an SQLite file" in err and out == ""
+    assert notes.read_text() == "mine"
