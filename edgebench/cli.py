@@ -609,6 +609,9 @@ def sweep(config, store_path, as_json):
               show_default=True, help="Results store written by `edgebench sweep`.")
 @click.option("--run", "run_id", type=int, default=None, help="Only this run [default: the "
               "latest answer of every cell, whichever run gave it].")
+@click.option("--diff", "diff_runs", type=int, nargs=2, default=None, metavar="RUN_A RUN_B",
+              help="What changed from RUN_A to RUN_B: slower and faster cells by ratio bucket, "
+                   "cells that broke or started working, new and missing cells.")
 @click.option("--floor", "floor_points", type=float, default=1.0, show_default=True,
               help="Top-1 points a recommended cell may lose against FP32.")
 @click.option("--html", "html_path", type=click.Path(path_type=Path), default=None,
@@ -617,7 +620,7 @@ def sweep(config, store_path, as_json):
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None, help="Write CSV here.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
               help="Write JSON here ('-': standard output).")
-def report(store_path, run_id, floor_points, html_path, md_path, csv_path, json_path):
+def report(store_path, run_id, diff_runs, floor_points, html_path, md_path, csv_path, json_path):
     """The compatibility grid per target from the results store, and what to ship.
 
     Every (model, precision, format, runtime) cell with its status and reason, latency,
@@ -628,6 +631,7 @@ def report(store_path, run_id, floor_points, html_path, md_path, csv_path, json_
     \b
     Example:
       edgebench report --store results.db --html report.html --csv cells.csv
+      edgebench report --store results.db --diff 3 4
     """
     import math
 
@@ -642,10 +646,13 @@ def report(store_path, run_id, floor_points, html_path, md_path, csv_path, json_
         raise errors.UserInputError(f"no results store at {store_path}: run edgebench sweep first "
                                     "(or give --store)")
     with Store(store_path) as store:
-        if run_id is not None and not store.run_exists(run_id):
-            ids = [r["id"] for r in store.runs()]
-            raise errors.UserInputError(f"run {run_id} is not in {store_path}: its runs are "
-                                        f"{', '.join(map(str, ids)) or 'none'}")
+        for wanted in [run_id, *(diff_runs or ())]:
+            if wanted is not None and not store.run_exists(wanted):
+                ids = [r["id"] for r in store.runs()]
+                raise errors.UserInputError(f"run {wanted} is not in {store_path}: its runs are "
+                                            f"{', '.join(map(str, ids)) or 'none'}")
+        if diff_runs:
+            return _diff(store, diff_runs, json_path)
         attempts = store.latest_attempts() if run_id is None else store.latest_attempts(run_id)
         runs = store.runs()
     grid = rows(attempts)
@@ -669,6 +676,30 @@ def report(store_path, run_id, floor_points, html_path, md_path, csv_path, json_
         console.report(grid, recs)
         if html_path is not None:
             click.echo(f"HTML report: {html_path.resolve()}")
+
+
+def _diff(store, runs: tuple[int, int], json_path: Path | None) -> None:
+    from .report.diff import compare
+    from .results import to_json
+
+    a, b = ([x.record for x in store.latest_attempts(r)] for r in runs)
+    diff = compare(runs[0], a, runs[1], b)
+    with _output():
+        if json_path is not None and str(json_path) == "-":
+            click.echo(to_json(diff.to_dict()))
+            return
+        click.echo(f"run {runs[0]} -> run {runs[1]}: {diff.verdict} "
+                   f"({diff.comparable} comparable cells)")
+        for title, changes in (("slower", diff.regressions), ("faster", diff.progressions)):
+            for c in sorted(changes, key=lambda c: -max(c.ratio, 1 / c.ratio)):
+                click.echo(f"  {title} {c.bucket}: {c.label}: {c.before_ms:.2f} -> {c.after_ms:.2f} ms")
+        for title, labels in (("broke", diff.broke), ("started working", diff.fixed),
+                              ("new", diff.new), ("missing", diff.missing),
+                              ("not compared (another device)", diff.other_device)):
+            for label in labels:
+                click.echo(f"  {title}: {label}")
+    if json_path is not None:
+        _write_text(json_path, to_json(diff.to_dict()))
 
 
 def _open_store(path: Path | None):
