@@ -735,6 +735,55 @@ def _write_text(path: Path, text: str) -> None:
         raise errors.OutputError(f"cannot write {path}: {e.strerror or e}: choose another path") from e
 
 
+@cli.command()
+@click.argument("model_a")
+@click.argument("model_b")
+@click.option("--store", "store_path", type=click.Path(path_type=Path), default=Path("edgebench.db"),
+              show_default=True, help="Results store with the measurements (edgebench sweep).")
+@click.option("--target", "target_name", default=None, help="Only this target's latencies.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def compare(model_a, model_b, store_path, target_name, as_json):
+    """MODEL_A against MODEL_B, and the published EfficientNet-vs-ResNet claims, measured here.
+
+    Parameters, multiply-adds and published top-1 from the zoo; sizes per format and
+    precision, latency per target and batch, peak memory and measured top-1 from the store.
+    Each claim gets the value measured here, its conditions and a verdict (holds / does not
+    hold / holds only at INT8 / not measurable here, and why).
+
+    \b
+    Example:
+      edgebench compare resnet50 efficientnet_b0 --store results.db --target local
+    """
+    from .compare import check_claims, models_side_by_side
+    from .store import Store
+
+    zoo.get(model_a), zoo.get(model_b)
+    records = []
+    if store_path.exists():
+        with Store(store_path) as store:
+            records = [a.record for a in store.latest_attempts()]
+    else:
+        _warn(f"no results store at {store_path}: only the zoo's figures (edgebench sweep measures "
+              "the rest)")
+    side = models_side_by_side(model_a, model_b, records, target_name)
+    source, verdicts = check_claims(records)
+    with _output():
+        if as_json:
+            _print_json({"models": side, "claims_source": source,
+                         "claims": [v.to_dict() for v in verdicts]})
+            return
+        for row in side:
+            click.echo(f"{row['model']}: {row['params_m']} M params, {row['gmacs']} GMACs, published "
+                       f"top-1 {row['published_top1']}%, peak RSS {row['peak_rss_mb'] or '-'} MB")
+            for title in ("sizes_mb", "p50_ms", "measured_top1"):
+                for k, v in row[title].items():
+                    click.echo(f"  {title.replace('_', ' ')}: {k}: {v}")
+        click.echo(f"\nclaims ({source}):")
+        for v in verdicts:
+            click.echo(f"{v.id:>3}. {v.claim}\n     measured: {v.measured}\n     conditions: "
+                       f"{v.conditions}\n     verdict: {v.verdict}")
+
+
 def _target(name: str):
     """The target called ``name``: 'local' or a board added with `edgebench targets add`."""
     from .targets import open_target
