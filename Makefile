@@ -15,7 +15,7 @@ QUIET := grep -v 'is ignored: it is neither a file nor a directory' || true
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: setup data system demo test bench-export bench-fidelity bench-int8 bench-accuracy bench-eval clean
+.PHONY: setup data system demo test bench-export bench-fidelity bench-int8 bench-accuracy bench-eval bench-sweep clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,5 +71,8 @@ bench-accuracy: setup
 bench-eval: setup bench-accuracy
 	$(PY) benchmarks/eval_overhead.py bench-accuracy/artifacts/resnet18/onnx-fp32
 
+bench-sweep: setup
+	$(PY) benchmarks/sweep.py
+
 clean:
-	rm -rf artifacts checkpoints results report.html .pytest_cache
+	rm -rf artifacts checkpoints results report.html bench-sweep .pytest_cache
