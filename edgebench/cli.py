@@ -573,8 +573,9 @@ def sweep(config, store_path, as_json):
     """Measure a matrix (models x formats x precisions x runtimes x targets) into the store.
 
     CONFIG is a TOML file; its keys: models, formats, precisions, runtimes, targets, weights,
-    resolution, threads, batch, warmup_runs, min_runs, min_seconds, max_seconds, timeout_s,
-    out, store. Artifacts are exported once; every finished cell is committed on its own.
+    dataset, resolution, threads, batch, warmup_runs, min_runs, min_seconds, max_seconds,
+    timeout_s, out, store. Artifacts are exported once; every finished cell is committed on its
+    own. With a dataset (and a checkpoint as weights) every artifact is also scored on it.
     Run the same command again after a crash or Ctrl-C: only cells without an answer run.
 
     \b

@@ -271,15 +271,29 @@ def _reference(item: Item, request: EvalRequest, target: Target, tensors: _Tenso
     return indices, ""
 
 
+def _key(item: Item, target: str, dataset: str, split: Split) -> str:
+    """An accuracy cell's stable key: the runtime cell's, plus the exact images scored."""
+    settings = RuntimeSettings(batch=item.batch)
+    return replace(bench.Cell(item.source, item.runtime, settings).key(target),
+                   dataset=f"{dataset}@{split.identity}").digest
+
+
+def planned_keys(request: EvalRequest, target: str) -> dict[str, str]:
+    """{artifact: the key its accuracy cell will have on ``target``}, before anything runs:
+    what a sweep checks the store against."""
+    items = [_item(bench.resolve(spec, request.weights), request) for spec in request.artifacts]
+    spec = _dataset_for(items, request)
+    split = spec.open("eval")
+    dataset = spec.text(split.split)
+    return {a: _key(item, target, dataset, split) for a, item in zip(request.artifacts, items)}
+
+
 def _cell(item: Item, target: Target, dataset: str, split: Split, labels, skipped, note, indices,
           reply: AgentReply, seconds, reference, why_not) -> AccuracyCell:
     source = item.source
-    settings = RuntimeSettings(batch=item.batch)
-    key = replace(bench.Cell(source, item.runtime, settings).key(target.name),
-                  dataset=f"{dataset}@{split.identity}")
     common = dict(label=source.label, model=source.model_name, format=source.model.format,
                   precision=item.precision, runtime=item.runtime, target=target.name,
-                  key=key.digest, dataset=dataset, dataset_id=split.identity, skipped=skipped,
+                  key=_key(item, target.name, dataset, split), dataset=dataset, dataset_id=split.identity, skipped=skipped,
                   note=note, seconds=round(seconds, 3),
                   tools={**dict(source.tools), **(reply.fingerprint or {}).get("versions", {})},
                   settings_used=reply.settings_used,

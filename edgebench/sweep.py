@@ -38,6 +38,7 @@ class SweepConfig:
     runtimes: tuple[str, ...] = ()  # empty: every runtime that loads each format
     targets: tuple[str, ...] = ("local",)
     weights: str = "random"
+    dataset: str | None = None  # D[:split][:N]: also score every artifact (weights: a checkpoint)
     resolution: int | None = None
     threads: int | None = None
     batch: int = 1
@@ -111,6 +112,10 @@ class SweepConfig:
         if not self.targets:
             raise UserInputError(f"{where}: targets is empty: the matrix has no cells")
         limits.RESOLUTION.check(self.resolution)
+        if self.dataset is not None:
+            from .data.labelled import DatasetSpec
+
+            DatasetSpec.parse(self.dataset)  # a bad spelling fails before any export
         self.bench_request(()).check()
 
     def bench_request(self, artifacts: tuple[str, ...], runtime: str | None = None) -> BenchRequest:
@@ -207,6 +212,8 @@ def run(config: SweepConfig, store: Store, argv: list[str], step: Step = lambda 
                 with lock:
                     done[0] += 1
                     step(done[0], total, f"{name}: {record.status.value}")
+            if config.dataset and not stop.is_set():
+                _score(config, artifacts, target, store, commit, step)
 
     try:
         if len(config.targets) == 1:  # in this thread: Ctrl-C reaches the running agent
@@ -220,6 +227,22 @@ def run(config: SweepConfig, store: Store, argv: list[str], step: Step = lambda 
         raise
     store.finish_run(result.run_id)
     return result
+
+
+def _score(config: SweepConfig, artifacts: list[str], target, store: Store, commit, step) -> None:
+    """Accuracy of the artifacts on ``target`` that the store has no answer for."""
+    from .evaluate import EvalRequest, planned_keys, run as evaluate
+
+    request = EvalRequest(artifacts=tuple(artifacts), dataset=config.dataset,
+                          weights=config.weights, threads=config.threads, timeout_s=config.timeout_s)
+    keys = planned_keys(request, target.name)
+    missing = tuple(a for a in artifacts if not store.is_done(keys[a]))
+    if not missing:
+        return
+    step(0, 0, f"{target.name}: accuracy of {len(missing)} artifacts on {config.dataset}")
+    started = time.time()
+    for cell in evaluate(replace(request, artifacts=missing), target):
+        commit(cell, started)
 
 
 def _key(cell: Cell | LatencyCell, target: str) -> str:

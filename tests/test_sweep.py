@@ -89,6 +89,7 @@ def _count(path) -> int:
     ("models = [\"resnet18\"]\nformats = [\"onnx\", \"caffe\"]\n", "unknown format 'caffe'"),
     ("models = [\"resnet18\"]\nbatch = \"four\"\n", "batch = 'four' is not a int"),
     ("models = [\"resnet18\"]\nthreads = 0\n", "threads"),
+    ("models = [\"resnet18\"]\ndataset = \"mnist-of-dreams\"\n", "mnist-of-dreams"),
 ])
 def test_bad_sweep_files_are_one_line(tmp_path, run_cli, text, needle):
     path = tmp_path / "bad.toml"
@@ -114,3 +115,23 @@ def test_results_of_a_sweep_are_typed_records(tmp_path, run_cli):
     assert latest[("latency", "onnxruntime")].status == Status.OK
     unsupported = latest[("latency", "tflite")]  # the table's answer, not a failure
     assert unsupported.status == Status.UNSUPPORTED and "tflite does not load onnx" in unsupported.reason
+
+
+def test_a_sweep_with_a_data_set_scores_every_artifact_once(tmp_path, run_cli):
+    from edgebench.train import TrainRequest, run as train
+
+    checkpoint = tmp_path / "r18.pt"
+    train(TrainRequest("resnet18", "fashion-mnist:train:512", epochs=1, batch=64, out=checkpoint))
+    config = _config(tmp_path, "acc.db", formats='["onnx"]', runtimes='["onnxruntime"]',
+                     weights=json.dumps(str(checkpoint)), dataset='"fashion-mnist:test:200"',
+                     out=json.dumps(str(tmp_path / "acc-artifacts")))
+    code, out, err = run_cli("sweep", config, "--json")
+    assert code == 0, err
+    accuracy = [r for r in json.loads(out)["measured"] if r["kind"] == "accuracy"]
+    assert len(accuracy) == 1 and accuracy[0]["status"] == "ok" and accuracy[0]["samples"] == 200
+    assert accuracy[0]["reference_top1"] is not None
+    code, out, _ = run_cli("sweep", config, "--json")
+    assert code == 0 and json.loads(out)["measured"] == []  # scored once, not again
+    code, out, _ = run_cli("report", "--store", tmp_path / "acc.db", "--json", "-")
+    (cell,) = json.loads(out)["cells"]
+    assert cell["top1"] == accuracy[0]["top1"]
