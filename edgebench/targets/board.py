@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -45,7 +46,7 @@ def bring_up(board: str, name: str, port: int, step: Callable[[str], None] = lam
                                emulated=True, board=board)
     old = profiles.load().get(name)
     if old is not None and old.emulated:
-        profile = profiles.Profile(**{**profile.__dict__, "venvs": old.venvs})
+        profile = replace(profile, venvs=old.venvs)
     profiles.pin_host_key(profile, emulate.host_key(board))
     profiles.save(profile)
     setup_s = 0.0

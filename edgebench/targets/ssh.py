@@ -270,6 +270,7 @@ class SSHTarget:
     def agent_argv(self, runtime: str | None = None) -> list[str]:
         bundle = self.put(agent_bundle())
         python = self.profile.python(runtime)
+        self._call(self._require_environment(python))
         return ["env", f"PYTHONPATH={bundle}", python, "-m", "edgebench.agent", "--report-pgid",
                 "--install-hint", f"edgebench targets bootstrap {self.name} --runtimes "
                 f"{runtime or 'RUNTIME'}"]
@@ -281,10 +282,6 @@ class SSHTarget:
     async def _exec(self, argv, stdin, timeout_s, on_start) -> ExecResult:
         try:
             await self._connect()
-            python = argv[2] if argv[:1] == ["env"] and len(argv) > 2 else None
-            if python and not await self._sftp.exists(self._remote(python)):
-                return ExecResult(None, "", "", lost=f"no edgebench environment at {python}: "
-                                  f"edgebench targets bootstrap {self.name}")
             proc = await self._conn.create_process(shlex.join(argv), encoding=None)
         except TargetError as e:
             return ExecResult(None, "", "", lost=str(e), status=e.status)
@@ -337,6 +334,24 @@ class SSHTarget:
                               lost="the connection closed before the command's exit status came")
         return ExecResult(proc.exit_status, decode_output(out, MAX_STDOUT_BYTES),
                           decode_output(err, MAX_STDERR_BYTES))
+
+    async def _require_environment(self, python: str) -> None:
+        """The board has the venv the agent needs, or a one-line reason naming bootstrap."""
+        if python in self._present:
+            return
+        await self._connect()
+        try:
+            found = await self._sftp.exists(self._remote(python))
+        except Exception as e:
+            if not _lost(e):
+                raise
+            self._drop()
+            raise TargetError(Status.INFRA_ERROR, f"the connection to {self.name} dropped: "
+                              f"{first_line(e)}") from e
+        if not found:
+            raise TargetError(Status.INFRA_ERROR, f"no edgebench environment at {python}: "
+                              f"edgebench targets bootstrap {self.name}")
+        self._present.add(python)
 
     async def _kill(self, pgid: list[int]) -> None:
         """Kill the agent's whole process group on the board (closing a channel does not)."""
