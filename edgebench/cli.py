@@ -385,8 +385,10 @@ def _say(message: str) -> None:
               help="Training batch size.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Checkpoint file (.pt or .safetensors) [default: checkpoints/MODEL-DATASET.pt].")
+@click.option("--store", "store_path", type=click.Path(path_type=Path), default=None,
+              help=_STORE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-def train(model, dataset, epochs, resolution, freeze_backbone, lr, batch, out, as_json):
+def train(model, dataset, epochs, resolution, freeze_backbone, lr, batch, out, store_path, as_json):
     """Fine-tune MODEL on a labelled data set: a checkpoint that export and eval understand.
 
     The new head is sized to the data set's classes; the backbone starts from ImageNet
@@ -399,6 +401,8 @@ def train(model, dataset, epochs, resolution, freeze_backbone, lr, batch, out, a
     Example:
       edgebench train resnet18 --dataset fashion-mnist --epochs 7 --out resnet18-fm.pt
       edgebench train efficientnet_lite0 --dataset fashion-mnist:train:10000 --freeze-backbone --resolution 96
+      edgebench train efficientnet_b0 --dataset fashion-mnist:train:2000 --epochs 2 --store results.db
+    (--store keeps the time per epoch for `edgebench compare`.)
     """
     from .report import console
     from .train import TrainRequest, TrainProgress, run
@@ -406,8 +410,10 @@ def train(model, dataset, epochs, resolution, freeze_backbone, lr, batch, out, a
     request = TrainRequest(model=model, dataset=dataset, epochs=epochs, resolution=resolution,
                            freeze_backbone=freeze_backbone, lr=lr, batch=batch, out=out)
     request.check()
+    store, started = _open_store(store_path), time.time()
     with console.counter(f"train {model}") as step:
         result = run(request, _warn, TrainProgress(step=step, line=_say))
+    _store(store, [result], started)
     with _output():
         if as_json:
             _print_json(result.to_dict())
@@ -776,7 +782,7 @@ def compare(model_a, model_b, store_path, target_name, as_json):
         for row in side:
             click.echo(f"{row['model']}: {row['params_m']} M params, {row['gmacs']} GMACs, published "
                        f"top-1 {row['published_top1']}%, peak RSS {row['peak_rss_mb'] or '-'} MB")
-            for title in ("sizes_mb", "p50_ms", "measured_top1"):
+            for title in ("sizes_mb", "p50_ms", "measured_top1", "train_s_per_epoch"):
                 for k, v in row[title].items():
                     click.echo(f"  {title.replace('_', ' ')}: {k}: {v}")
         click.echo(f"\nclaims ({source}):")

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from importlib import resources
 
 from . import zoo
-from .results import AccuracyCell, LatencyCell
+from .results import AccuracyCell, LatencyCell, TrainResult
 
 SPEED_MARGIN = 1.1  # "faster" needs at least 10% (the report's noise floor)
 SIZE_TOLERANCE = 0.25
@@ -68,9 +68,30 @@ def _pairwise(records, a: str, b: str, metric, only=None) -> list[tuple[tuple, f
             if metric(mine[k]) and metric(theirs[k])]
 
 
-def _lower_verdict(pairs, what: str) -> tuple[str, str, str]:
+def _train_condition(r: TrainResult) -> tuple:
+    return (r.dataset, r.train_images, r.resolution, r.batch, r.freeze_backbone,
+            r.started_from, (r.fingerprint or {}).get("cpu_model"))
+
+
+def _describe_training(cond: tuple) -> str:
+    dataset, images, resolution, batch, frozen, start, cpu = cond
+    return (f"{cpu or 'unknown CPU'}, {dataset} {images} images at {resolution} px, batch {batch}, "
+            f"{'head only' if frozen else 'whole network'} from {start} weights, fp32")
+
+
+def _training_pairs(records, a: str, b: str) -> list[tuple[tuple, float, float]]:
+    """(condition, a's seconds per epoch, b's) wherever both were trained alike."""
+    def runs(model):
+        return {_train_condition(r): r.seconds_per_epoch for r in records
+                if isinstance(r, TrainResult) and r.model == model and r.status.value == "ok"}
+    mine, theirs = runs(a), runs(b)
+    return [(k, mine[k], theirs[k]) for k in sorted(mine.keys() & theirs.keys(), key=str)
+            if mine[k] > 0 and theirs[k] > 0]
+
+
+def _lower_verdict(pairs, what: str, describe=_describe) -> tuple[str, str, str]:
     """(measured, conditions, verdict) for 'first is lower than second by the margin'."""
-    lines = [f"{_describe(k)}: {x:.3g} vs {y:.3g} ({y / x:.2f}x)" for k, x, y in pairs]
+    lines = [f"{describe(k)}: {x:.3g} vs {y:.3g} ({y / x:.2f}x)" for k, x, y in pairs]
     holds = [y / x >= SPEED_MARGIN for _, x, y in pairs]
     conditions = "; ".join(lines)
     if all(holds):
@@ -154,8 +175,12 @@ def _check(claim: dict, records) -> tuple[str, str, str]:
         return measured, "multiply-adds at native resolution", \
             "holds" if a.macs < b.macs else f"does not hold ({a.macs / b.macs:.1f}x the cost)"
     if rule == "trains_faster":
-        return "-", "-", ("not measurable here: the store holds no training runs yet (edgebench "
-                          "train prints its time per epoch)")
+        a, b = claim["faster"], claim["slower"]
+        pairs = _training_pairs(records, a, b)
+        if not pairs:
+            return "-", "-", (f"not measurable here: no {a} and {b} trained alike in the store "
+                              f"(edgebench train MODEL --dataset D --store FILE, for both)")
+        return _lower_verdict(pairs, f"{a} vs {b}, seconds per epoch", _describe_training)
     raise ValueError(f"claims.toml: unknown rule {rule!r}")
 
 
@@ -190,8 +215,10 @@ def models_side_by_side(a: str, b: str, records, target: str | None = None) -> l
         rss = [c.peak_rss_mb for c in cells if c.peak_rss_mb]
         top1 = {f"{r.dataset} {r.format} {r.precision}": r.top1 for r in records
                 if isinstance(r, AccuracyCell) and r.model == name and r.top1 is not None}
+        training = {_describe_training(_train_condition(r)): round(r.seconds_per_epoch, 1)
+                    for r in records if isinstance(r, TrainResult) and r.model == name}
         rows.append({"model": name, "params_m": round(counts.params_m, 2),
                      "gmacs": round(counts.gmacs, 3), "published_top1": entry.ref_top1,
                      "sizes_mb": sizes, "p50_ms": latency, "peak_rss_mb": max(rss) if rss else None,
-                     "measured_top1": top1})
+                     "measured_top1": top1, "train_s_per_epoch": training})
     return rows

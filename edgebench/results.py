@@ -338,6 +338,18 @@ class TrainResult(Record):
     test_top1: float
     test_samples: int
     history: tuple[dict, ...] = ()  # per epoch: loss, train_top1, seconds
+    batch: int | None = None
+    freeze_backbone: bool = False
+    train_images: int | None = None
+    status: Status = Status.OK
+    key: str = ""  # a results store's cell key: the recipe, data and device
+    fingerprint: dict | None = None  # the machine that trained
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        """The median epoch's wall time (preprocessing excluded)."""
+        seconds = sorted(e["seconds"] for e in self.history)
+        return seconds[len(seconds) // 2] if seconds else self.train_seconds / max(self.epochs, 1)
 
 
 RECORDS: dict[str, type[Record]] = {r.KIND: r for r in (

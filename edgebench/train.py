@@ -21,7 +21,7 @@ import numpy as np
 from . import limits, zoo
 from .data.labelled import DatasetSpec, Split, Tensors, preprocess_split
 from .errors import CheckpointError, OutputError, UserInputError
-from .results import TrainResult
+from .results import CellKey, TrainResult
 from .zoo.spec import Preprocess
 from .zoo.weights import META_KEY, CheckpointMeta, ResolvedWeights, build_model
 from .zoo.weights import resolve as resolve_weights
@@ -294,10 +294,21 @@ def run(request: TrainRequest, warn: Callable[[str], None] = lambda m: None,
         test_top1=round(top1, 3), test_samples=len(t.labels),
         train_seconds=round(train_seconds, 1), started_from=weights.kind)
     _save(model.to(memory_format=torch.contiguous_format), meta, out)
+    from .fingerprint import collect
+
+    device = collect()
+    key = CellKey(model=entry.name, weights=weights.kind, format="pytorch", precision="fp32",
+                  runtime="torch", settings={k: meta.recipe[k] for k in (
+                      "epochs", "lr", "batch", "weight_decay", "freeze_backbone", "train_images",
+                      "seed")} | {"resolution": preprocess.resolution},
+                  target="local", tools={"torch": torch.__version__},
+                  dataset=str(meta.dataset_identity))
     return TrainResult(model=entry.name, dataset=meta.dataset, checkpoint=str(out),
                        classes=meta.classes, resolution=preprocess.resolution,
                        started_from=weights.kind, epochs=request.epochs,
                        train_seconds=meta.train_seconds, test_top1=meta.test_top1,
                        test_samples=meta.test_samples,
                        history=tuple({"loss": round(e.loss, 5), "train_top1": round(e.train_top1, 3),
-                                      "seconds": round(e.seconds, 1)} for e in progress.history))
+                                      "seconds": round(e.seconds, 1)} for e in progress.history),
+                       batch=request.batch, freeze_backbone=request.freeze_backbone,
+                       train_images=len(train_split), key=key.digest, fingerprint=device)

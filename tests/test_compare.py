@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from edgebench.compare import check_claims, claims
+from edgebench.results import TrainResult
 from edgebench.runtimes import RuntimeSettings
 from edgebench.store import Store
 from tests.helpers import assert_one_line_error
@@ -69,6 +70,47 @@ def test_compare_command_reads_the_store(tmp_path, run_cli):
     assert {c["id"]: c["verdict"] for c in data["claims"]}[3] == "holds"
     code, out, err = run_cli("compare", "resnet50", "efficientnet_b0", "--store", tmp_path / "none.db")
     assert code == 0 and "no results store" in err and "verdict:" in out
+
+
+def _trained(model: str, seconds: tuple[float, ...], cpu: str = "x86 CPU") -> TrainResult:
+    return TrainResult(model=model, dataset="fashion-mnist", checkpoint="c.pt", classes=("a", "b"),
+                       resolution=32, started_from="random", epochs=len(seconds),
+                       train_seconds=sum(seconds), test_top1=50.0, test_samples=10,
+                       history=tuple({"loss": 1.0, "train_top1": 50.0, "seconds": s} for s in seconds),
+                       batch=64, train_images=256, key=model, fingerprint={"cpu_model": cpu})
+
+
+def test_training_claim_compares_like_with_like_runs():
+    assert _trained("resnet50", (9.0, 5.0, 5.2)).seconds_per_epoch == 5.2  # the median epoch
+    b0, r50 = _trained("efficientnet_b0", (2.0, 2.1)), _trained("resnet50", (5.0, 5.0))
+    assert _verdicts([b0, r50])[9].verdict == "holds"
+    assert "2.1 vs 5 (2.38x)" in _verdicts([b0, r50])[9].conditions
+    assert _verdicts([replace(b0, history=({"seconds": 6.0},)), r50])[9].verdict == "does not hold"
+    elsewhere = _trained("resnet50", (5.0,), cpu="another CPU")
+    assert _verdicts([b0, elsewhere])[9].verdict.startswith("not measurable here")
+
+
+def test_train_store_feeds_the_training_claim(tmp_path, run_cli):
+    db = tmp_path / "t.db"
+    for model in ("efficientnet_b0", "resnet50"):
+        code, _, err = run_cli("train", model, "--dataset", "fashion-mnist:train:128", "--epochs",
+                               "2", "--batch", "32", "--out", tmp_path / f"{model}.pt", "--store", db)
+        assert code == 0, err
+    with Store(db) as store:
+        stored = [a.record for a in store.latest_attempts()]
+    assert sorted(r.model for r in stored) == ["efficientnet_b0", "resnet50"]
+    assert all(isinstance(r, TrainResult) and r.train_images == 128 and r.batch == 32 and
+               len(r.history) == 2 and r.fingerprint["arch"] for r in stored)
+    code, out, err = run_cli("compare", "resnet50", "efficientnet_b0", "--store", db, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    claim = {c["id"]: c for c in data["claims"]}[9]
+    assert claim["measured"] == "efficientnet_b0 vs resnet50, seconds per epoch"
+    assert "fashion-mnist 128 images at 32 px, batch 32" in claim["conditions"]
+    assert not claim["verdict"].startswith("not measurable")
+    assert all(len(m["train_s_per_epoch"]) == 1 for m in data["models"])
+    code, _, err = run_cli("report", "--store", db)  # a store with only training runs still reports
+    assert code == 0, err
 
 
 @pytest.mark.parametrize("args", [("resnet9000", "resnet50"), ("resnet50", "effnet")])
