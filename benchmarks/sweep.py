@@ -42,8 +42,13 @@ def _sweep(config: Path) -> float:
 
 
 def _cells(store: Path) -> dict[str, list[str]]:
-    with sqlite3.connect(store) as db:
-        rows = db.execute("SELECT cell_key, status FROM attempt ORDER BY id").fetchall()
+    if not store.exists():
+        return {}
+    try:
+        with sqlite3.connect(store) as db:
+            rows = db.execute("SELECT cell_key, status FROM attempt ORDER BY id").fetchall()
+    except sqlite3.OperationalError:  # not created yet by the sweep being watched
+        return {}
     out: dict[str, list[str]] = {}
     for key, status in rows:
         out.setdefault(key, []).append(status)
@@ -68,16 +73,23 @@ def main() -> None:
           f"{len(reference)} cells; the same sweep again: {again:.1f} s")
 
     killed = _config(args.work, "killed.db", models, resolution)
+    killed_db = args.work / "killed.db"
     rng = random.Random(0)
-    for n in range(args.kills):
+    # Kill while cells are in hand: each kill waits for a random number of stored cells, then a
+    # random moment inside the next cell (artifacts are already exported, so a kill timed by
+    # the first sweep's length would land after the end).
+    marks = sorted(rng.sample(range(1, len(reference)), min(args.kills, len(reference) - 1)))
+    for n, mark in enumerate(marks):
         proc = subprocess.Popen([sys.executable, "-m", "edgebench", "sweep", str(killed)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
-        time.sleep(rng.uniform(0.1, 0.6) * first / (args.kills + 1) + 5)
-        os.killpg(proc.pid, signal.SIGKILL)
+        while proc.poll() is None and len(_cells(killed_db)) < mark:
+            time.sleep(0.2)
+        time.sleep(rng.uniform(0.0, 3.0))
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        have = _cells(args.work / "killed.db") if (args.work / "killed.db").exists() else {}
-        print(f"kill {n + 1}: {len(have)} cells stored")
+        print(f"kill {n + 1} (after {mark} cells + a random moment): {len(_cells(killed_db))} cells stored")
     _sweep(killed)
     resumed = _cells(args.work / "killed.db")
     same = sorted(resumed) == sorted(reference)

@@ -46,14 +46,29 @@ def test_it_fetches_nothing_and_is_the_same_bytes_twice(page, store):
     assert render(grid, recommend(grid), runs) == html
 
 
+def _open(page, profile, netlog) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """Chromium's DOM dump of ``page``, and the URLs the page itself requested (from its net
+    log: the browser's own background requests have no origin, the page's have its own)."""
+    dom = subprocess.run([CHROMIUM, *HEADLESS, f"--user-data-dir={profile}", "--enable-logging=stderr",
+                          "--v=0", f"--log-net-log={netlog}", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    text = netlog.read_text().rstrip()
+    log = json.loads(text if text.endswith("}") else text.rstrip(",") + "]}")  # cut short at exit
+    start = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    return dom, [e["params"]["url"] for e in log["events"] if e["type"] == start
+                 and e["params"].get("initiator") not in (None, "not an origin")]
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (make test installs it)")
 def test_chromium_renders_it_without_console_errors(page, tmp_path):
     path, _, _, _ = page
     profile = tmp_path / "chromium-profile"
-    dom = subprocess.run([CHROMIUM, *HEADLESS, f"--user-data-dir={profile}", "--enable-logging=stderr",
-                          "--v=0", "--dump-dom", path.as_uri()], capture_output=True, text=True,
-                         timeout=120)
+    dom, requests = _open(path, profile, tmp_path / "netlog.json")
     assert dom.returncode == 0, dom.stderr[-2000:]
+    assert requests == []  # the page asked the network for nothing
+    control = tmp_path / "control.html"  # the same check sees a page that does fetch
+    control.write_text('<html><body><img src="http://127.0.0.1:9/x.png">x</body></html>')
+    assert _open(control, profile, tmp_path / "control.json")[1] == ["http://127.0.0.1:9/x.png"]
     assert "Compatibility" in dom.stdout and 'class="load_failed"' in dom.stdout
     assert "pi&lt;script&gt;" in dom.stdout
     assert "CONSOLE" not in dom.stderr, [l for l in dom.stderr.splitlines() if "CONSOLE" in l]
