@@ -79,6 +79,19 @@ class Job:
 
 
 def _peak_rss_mb() -> float | None:
+    """This process's own peak resident memory.
+
+    Linux carries ``ru_maxrss`` across fork and exec, so an agent started by a large parent
+    (a sweep that just exported with torch) would report the parent's size; VmHWM belongs to
+    the process's own address space.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         import resource
     except ImportError:  # not on Windows

@@ -138,3 +138,14 @@ def test_the_host_interrupted_takes_the_agent_with_it(tmp_path):
     assert host.wait(timeout=60) == 130
     time.sleep(0.2)
     assert not alive(agent)
+
+
+def test_peak_memory_is_the_agents_own_not_its_parents():
+    """Linux carries ru_maxrss across fork and exec: a sweep holding torch and exported models
+    made every agent report the sweep's own 2.6 GB."""
+    ballast = bytearray(600 << 20)  # a parent at least 600 MB large, every page touched
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    job = {**NULL_FOREVER, "harness": HarnessSettings(warmup_runs=0, min_runs=3, min_seconds=0).to_dict()}
+    r = run_agent(LocalTarget(), job, timeout_s=120)
+    assert r.status == Status.OK and 10 < r.peak_rss_mb < 400, r.peak_rss_mb
+    del ballast
