@@ -17,14 +17,15 @@ import signal
 import sys
 import threading
 import time
+from importlib import metadata
 from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
 
 from . import fingerprint, harness
-from .errors import DependencyMissingError, first_line
-from .formats import RUNTIMES
+from .errors import DependencyMissingError, UserInputError, first_line
+from .formats import RUNTIMES, parse_runtime
 from .results import AgentReply, Stage, Status
 from .runtimes import LoadError, ModelRef, RuntimeSettings
 
@@ -109,10 +110,22 @@ def _input_shape(job: Job) -> tuple[int, ...]:
 
 def _load(job: Job, install_hint: str | None = None):
     """(session, load_ms) or a load_failed reply."""
-    spec = RUNTIMES.get(job.runtime)
-    if spec is None:
-        return AgentReply(Status.LOAD_FAILED, f"unknown runtime {job.runtime!r}: choose from "
-                          f"{', '.join(RUNTIMES)}", Stage.LOAD)
+    try:
+        choice = parse_runtime(job.runtime)
+    except UserInputError as e:
+        return AgentReply(Status.LOAD_FAILED, str(e), Stage.LOAD)
+    spec = RUNTIMES[choice.runtime]
+    if choice.version:  # a pinned runtime runs only in an environment that has that version
+        try:
+            found = metadata.version(choice.distribution.name)
+        except metadata.PackageNotFoundError:
+            found = None
+        if found != choice.version:
+            have = f"{found} is installed" if found else "is not installed"
+            hint = install_hint or f"edgebench targets bootstrap local --runtimes {choice.spec}"
+            return AgentReply(Status.LOAD_FAILED, f"{choice.distribution.name} {have} here, not "
+                              f"{choice.version}: {hint}",
+                              Stage.LOAD)
     try:
         backend = spec.load_backend()
         started = time.perf_counter()

@@ -21,7 +21,7 @@ DEFAULT_TIMEOUT_S = 600.0
 @dataclass(frozen=True)
 class BenchRequest:
     artifacts: tuple[str, ...]
-    runtime: str | None = None  # None: every runtime that loads the format
+    runtime: str | None = None  # None: every runtime that loads the format; "a,b==1.2": those
     settings: RuntimeSettings = RuntimeSettings()
     harness: HarnessSettings = HarnessSettings()
     timeout_s: float = DEFAULT_TIMEOUT_S
@@ -39,9 +39,7 @@ class BenchRequest:
         if self.harness.max_seconds < self.harness.min_seconds:
             raise UserInputError(f"--max-seconds {self.harness.max_seconds:g} is below --min-seconds "
                                  f"{self.harness.min_seconds:g}: raise --max-seconds")
-        if self.runtime is not None and self.runtime not in formats.RUNTIMES:
-            raise UserInputError(f"unknown runtime {self.runtime!r}: choose from "
-                                 f"{', '.join(formats.RUNTIMES)}")
+        formats.parse_runtimes(self.runtime)
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ class Cell:
     """One (source, runtime) to measure."""
 
     source: Source
-    runtime: str
+    runtime: str  # a runtime, or one pinned to a version (onnxruntime==1.16.3): in the key
     settings: RuntimeSettings
 
     @property
@@ -90,8 +88,10 @@ def _from_manifest(label: str, art: artifacts.Artifact, weights_choice: str) -> 
         input_name=m["input"]["name"], input_shape=tuple(m["input"]["shape"]),
         input_dtype=m["input"]["dtype"], sidecar=str(rest[0]) if rest else None,
         resolution=m["model"]["resolution"])
-    identity = (f"random:seed={weights['seed']}" if weights["source"] == "random"
-                else f"sha256:{weights['sha256']}")
+    if weights["source"] == "random":  # older manifests name no recipe
+        identity = ":".join(filter(None, (f"random:seed={weights['seed']}", weights.get("recipe"))))
+    else:
+        identity = f"sha256:{weights['sha256']}"
     choice = weights["path"] if weights["source"] == "checkpoint" else weights["source"]
     return Source(label, ref, m["model"]["name"], identity, choice, m["size_bytes"],
                   converter=m.get("converter"), calibration=m.get("calibration_id"),
@@ -143,20 +143,21 @@ def plan(request: BenchRequest, target: str = "local") -> list[Cell | LatencyCel
     planned: list[Cell | LatencyCell] = []
     for spec in request.artifacts:
         source = resolve(spec, request.weights)
-        runtimes = [request.runtime] if request.runtime else formats.runtimes_for(source.model.format)
-        for runtime in runtimes:
+        choices = formats.parse_runtimes(request.runtime) or \
+            [formats.RuntimeChoice(r) for r in formats.runtimes_for(source.model.format)]
+        for choice in choices:
+            runtime, table = choice.spec, formats.RUNTIMES[choice.runtime]
             settings = request.settings if runtime == "torch" else replace(request.settings, precision=None)
             cell = Cell(source, runtime, settings)
-            loads = formats.RUNTIMES[runtime].loads(source.model.format, source.model_name)
-            if loads:
+            if table.loads(source.model.format, source.model_name):
                 planned.append(cell)
                 continue
             planned.append(LatencyCell(
                 label=spec, model=source.model_name, format=source.model.format,
                 precision=cell.precision, runtime=runtime, target=target,
                 status=Status.UNSUPPORTED, stage=Stage.PLAN, key=cell.key(target).digest,
-                reason=f"{runtime} does not load {source.model.format} (it loads "
-                       f"{formats.RUNTIMES[runtime].describe_loads()})",
+                reason=f"{choice.runtime} does not load {source.model.format} (it loads "
+                       f"{table.describe_loads()})",
                 settings=settings, harness=request.harness, size_bytes=source.size_bytes,
                 tools=dict(source.tools)))
     return planned
@@ -189,6 +190,7 @@ def measure(cell: Cell, request: BenchRequest, target: Target) -> LatencyCell:
         reply = AgentReply(e.status, f"{target.name}: {e}", Stage.TRANSPORT)
     s = cell.source
     fingerprint = target_fingerprint(reply, target)
+    reply = _check_execution(reply, cell.precision)
     return LatencyCell(
         label=s.label, model=s.model_name, format=s.model.format, precision=cell.precision,
         runtime=cell.runtime, target=target.name, status=reply.status, reason=reply.reason,
@@ -199,6 +201,18 @@ def measure(cell: Cell, request: BenchRequest, target: Target) -> LatencyCell:
         first_inference_ms=reply.first_inference_ms, peak_rss_mb=reply.peak_rss_mb,
         throughput_ips=reply.throughput_ips, input_shape=reply.input_shape,
         output_shape=reply.output_shape, fingerprint=fingerprint or None)
+
+
+def _check_execution(reply: AgentReply, precision: str) -> AgentReply:
+    """A run the runtime reports in another precision than the artifact's is ``degraded``:
+    its timings belong to that precision, not this one."""
+    executed = (reply.settings_used or {}).get("executed_precision")
+    allowed = formats.PRECISIONS[precision].executes_as if precision in formats.PRECISIONS else ()
+    if reply.status != Status.OK or not executed or not allowed or executed in allowed:
+        return reply
+    return replace(reply, status=Status.DEGRADED, reason=(
+        f"the runtime reports it ran {executed}, not the artifact's {precision}: these timings "
+        f"are {executed}'s"))
 
 
 def target_fingerprint(reply: AgentReply, target: Target) -> dict:

@@ -426,8 +426,10 @@ _TORCH_PRECISIONS = formats.RUNTIMES["torch"].precisions
 
 @cli.command()
 @click.argument("artifacts", nargs=-1, required=True)
-@click.option("--runtime", type=click.Choice(list(formats.RUNTIMES)), default=None,
-              help="Runtime to use [default: every runtime that loads the format].")
+@click.option("--runtime", default=None, metavar="R[,R...]",
+              help=f"Runtimes to use: {', '.join(formats.RUNTIMES)}, or one pinned to a version "
+              "(onnxruntime==1.16.3, set up by `edgebench targets bootstrap TARGET --runtimes ...`) "
+              "[default: every runtime that loads the format].")
 @click.option("--device", default="cpu", show_default=True,
               help="Device; per runtime: " + "; ".join(
                   f"{r.name}: {r.devices}" for r in formats.RUNTIMES.values() if not r.any_format))
@@ -478,6 +480,7 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
       edgebench bench artifacts/resnet50/onnx-fp32 artifacts/resnet50/openvino-fp32 --threads 2
       edgebench bench zoo:resnet50 --runtime torch --device gpu --precision fp16 --batch 64
       edgebench bench artifacts/resnet18/tflite-int8 --target pi5
+      edgebench bench artifacts/resnet18/onnx-int8 --runtime onnxruntime,onnxruntime==1.16.3
     """
     from .bench import BenchRequest, plan, run
     from .report import console
@@ -514,8 +517,10 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
               help="Labelled data: fashion-mnist, cifar10[:PATH], imagenet-val:PATH or "
                    "imagefolder:PATH; its test (or val) split unless one is named; N: its first N "
                    "images [default: the data set the artifacts were trained on].")
-@click.option("--runtime", type=click.Choice(list(formats.RUNTIMES)), default=None,
-              help="Runtime to score in [default: the format's own: onnxruntime, openvino, tflite].")
+@click.option("--runtime", default=None, metavar="R",
+              help=f"Runtime to score in: {', '.join(formats.RUNTIMES)}, or one pinned to a "
+              "version (onnxruntime==1.16.3) [default: the format's own: onnxruntime, openvino, "
+              "tflite].")
 @click.option("--weights", default="random", show_default=True,
               help="Weights for zoo:MODEL (imagenet | random | PATH to a checkpoint).")
 @click.option("--target", "target_name", default="local", show_default=True, help=_TARGET_HELP)
@@ -966,7 +971,8 @@ def _local_probe() -> dict:
 @click.argument("name")
 @click.option("--runtimes", "runtimes_", default=None, metavar="R[,R...]",
               help="onnxruntime, openvino, tflite (ai-edge-litert), tflite-runtime (its own "
-                   "environment, numpy<2) [default: onnxruntime,openvino,tflite].")
+                   "environment, numpy<2), or an exact version in its own environment: "
+                   "onnxruntime==1.16.3 [default: onnxruntime,openvino,tflite].")
 @click.option("--wheels", type=click.Choice(["auto", "board", "host"]), default="auto",
               show_default=True, help="Where packages come from: the board's own pip, or wheels "
               "this host downloads for the board and uploads (auto: the board's, else the host's).")
@@ -975,22 +981,42 @@ def targets_bootstrap(name, runtimes_, wheels, as_json):
     """Set a board up: a virtual environment with numpy and the chosen runtimes.
 
     The agent itself is not installed: each run sends this edgebench's agent (once per
-    version, content-addressed).
+    version, content-addressed). A pinned runtime (NAME==VERSION) gets an environment of
+    its own, on a board or on this machine ('local', in edgebench's cache); bench, eval
+    and sweep then take --runtime NAME==VERSION.
 
     \b
     Example:
       edgebench targets bootstrap pi5 --runtimes onnxruntime,tflite-runtime --wheels host
+      edgebench targets bootstrap local --runtimes onnxruntime==1.16.3,openvino==2024.0.0
     """
     from .report import console
     from .targets.bootstrap import bootstrap, parse_packages
 
-    names = parse_packages(runtimes_)
+    packages = parse_packages(runtimes_)
     if name == "local":
-        raise errors.UserInputError("'local' is this machine: pip install 'edgebench[all]' instead")
+        _bootstrap_local(packages, as_json)
+        return
     with _target(name) as target:
-        info = bootstrap(target, names, wheels, _say)
+        info = bootstrap(target, packages, wheels, _say)
     info = {"target": name, "reachable": True, "emulated": target.emulated, **info}
     _emit(info, as_json, console.target_check)
+
+
+def _bootstrap_local(packages, as_json: bool) -> None:
+    """Pinned runtimes on this machine; the rest is this environment's own (pip extras)."""
+    from .formats import parse_runtime
+    from .targets.envs import create, installed
+
+    unpinned = [p.name for p in packages if not p.version]
+    if unpinned:
+        raise errors.UserInputError(f"'local' already has {', '.join(unpinned)} from pip (pip install "
+                                    "'edgebench[all]'): pin a version for its own environment, "
+                                    "like onnxruntime==1.16.3")
+    for p in packages:
+        create(parse_runtime(p.name), _say)
+    _emit({"target": "local", "environments": installed()}, as_json,
+          lambda d: click.echo("pinned runtimes here: " + (", ".join(d["environments"]) or "none")))
 
 
 @targets.command("emulate")

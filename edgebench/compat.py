@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import bench, formats
-from .evaluate import EvalRequest, _dataset_for, _item, _run, _Tensors
+from .evaluate import EvalRequest, _dataset_for, _item, _reference, _run, _Tensors
 from .export.validate import compare
 from .results import Status
 from .targets import Target
@@ -37,6 +37,10 @@ class CompatRow:
     top1_agreement: float | None = None
     interpreter: str | None = None  # which package ran it on the target, when it says
     fingerprint: dict = field(default_factory=dict)  # the target's
+    # Against FP32 PyTorch on this host, under the precision's tolerance, on both sides:
+    # an artifact that passes on x86 and fails on the board says so.
+    host_vs_reference: dict | None = None
+    target_vs_reference: dict | None = None
 
     def to_dict(self) -> dict:
         return {**asdict(self), "status": self.status.value}
@@ -53,6 +57,7 @@ def against_host(request: EvalRequest, target: Target) -> list[CompatRow]:
         stack.callback(shutil.rmtree, scratch, ignore_errors=True)
         host = stack.enter_context(LocalTarget())
         on_host, on_target = (_Tensors(split, t, scratch, lambda m: None, {}) for t in (host, target))
+        references: dict[tuple, tuple] = {}
         for item in items:
             common = dict(label=item.source.label, model=item.source.model_name,
                           format=item.source.model.format, precision=item.precision,
@@ -69,10 +74,30 @@ def against_host(request: EvalRequest, target: Target) -> list[CompatRow]:
                 rows.append(CompatRow(status=mine.status, fingerprint=fp, reason="it does not run "
                                       f"on this host ({mine.status}: {mine.reason})", **common))
                 continue
-            v = compare(ours.reshape(len(ours), -1), theirs.reshape(len(theirs), -1),
-                        formats.PRECISIONS[item.precision].tolerance, inputs=split.name)
-            rows.append(CompatRow(status=v.outcome, reason=v.reason, samples=v.samples,
+            tolerance = formats.PRECISIONS[item.precision].tolerance
+            v = compare(ours.reshape(len(ours), -1), theirs.reshape(len(theirs), -1), tolerance,
+                        inputs=split.name)
+            if item.reference_id not in references:
+                references[item.reference_id] = _reference(item, request, host, on_host, scratch,
+                                                           lambda s: None, top_k=None)
+            ref, _ = references[item.reference_id]
+            vs_ref = {} if ref is None else {
+                side: _summary(compare(ref.reshape(len(ref), -1), out.reshape(len(out), -1),
+                                       tolerance, inputs=split.name))
+                for side, out in (("host_vs_reference", ours), ("target_vs_reference", theirs))}
+            status, reason = v.outcome, v.reason
+            if vs_ref and vs_ref["host_vs_reference"]["outcome"] == "ok" and \
+                    vs_ref["target_vs_reference"]["outcome"] != "ok":
+                status = Status(vs_ref["target_vs_reference"]["outcome"])
+                reason = (f"passes against FP32 PyTorch on this host, not on {target.name}: "
+                          f"{vs_ref['target_vs_reference']['reason']}")
+            rows.append(CompatRow(status=status, reason=reason, samples=v.samples,
                                   max_abs_diff=v.max_abs_diff, max_rel_diff=v.max_rel_diff,
                                   top1_agreement=v.top1_agreement, interpreter=interpreter,
-                                  fingerprint=fp, **common))
+                                  fingerprint=fp, **common, **vs_ref))
     return rows
+
+
+def _summary(v) -> dict:
+    return {"outcome": v.outcome.value, "reason": v.reason, "max_rel_diff": v.max_rel_diff,
+            "top1_agreement": v.top1_agreement}

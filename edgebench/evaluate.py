@@ -41,7 +41,7 @@ class EvalRequest:
 
     artifacts: tuple[str, ...]
     dataset: str | None = None  # D[:PATH][:split][:N]; None: each artifact's own data set
-    runtime: str | None = None  # None: the format's reference runtime
+    runtime: str | None = None  # None: the format's reference runtime; or pinned: name==1.2.3
     weights: str = "random"  # for zoo:MODEL
     threads: int | None = None
     batch: int = DEFAULT_BATCH
@@ -51,9 +51,9 @@ class EvalRequest:
         limits.THREADS.check(self.threads)
         limits.BATCH.check(self.batch)
         limits.TIMEOUT.check(self.timeout_s)
-        if self.runtime is not None and self.runtime not in formats.RUNTIMES:
-            raise UserInputError(f"unknown runtime {self.runtime!r}: choose from "
-                                 f"{', '.join(formats.RUNTIMES)}")
+        if len(formats.parse_runtimes(self.runtime)) > 1:
+            raise UserInputError(f"--runtime {self.runtime}: eval scores in one runtime at a "
+                                 "time (a sweep takes several)")
 
 
 @dataclass(frozen=True)
@@ -95,10 +95,11 @@ def _item(source: bench.Source, request: EvalRequest) -> Item:
     if m is None:
         raise UserInputError(f"{source.label} has no manifest.json, so its preprocessing is "
                              "unknown: evaluate an artifact folder made by edgebench export")
-    runtime = request.runtime or formats.runtimes_for(source.model.format)[0]
-    if not formats.RUNTIMES[runtime].loads(source.model.format, source.model_name):
-        raise UserInputError(f"{runtime} does not load {source.model.format} ({source.label}): "
-                             f"it loads {formats.RUNTIMES[runtime].describe_loads()}")
+    choice = formats.parse_runtime(request.runtime or formats.runtimes_for(source.model.format)[0])
+    runtime, table = choice.spec, formats.RUNTIMES[choice.runtime]
+    if not table.loads(source.model.format, source.model_name):
+        raise UserInputError(f"{choice.runtime} does not load {source.model.format} "
+                             f"({source.label}): it loads {table.describe_loads()}")
     q = (m.get("quantization") or {}).get("input")
     dataset = m.get("dataset") or None
     dynamic = m["input"]["shape"][0] == "batch"
@@ -247,8 +248,9 @@ def run(request: EvalRequest, target: Target, progress: Callable[[str], None] = 
 
 
 def _reference(item: Item, request: EvalRequest, target: Target, tensors: _Tensors, scratch: Path,
-               progress) -> tuple[np.ndarray | None, str]:
-    """FP32 PyTorch's top-k on the same images (NCHW float), or why there is none."""
+               progress, top_k: int | None = TOP_K) -> tuple[np.ndarray | None, str]:
+    """FP32 PyTorch's top-k (logits when ``top_k`` is None) on the same images (NCHW float),
+    or why there is none."""
     from .errors import EdgebenchError
 
     source = item.source
@@ -265,7 +267,7 @@ def _reference(item: Item, request: EvalRequest, target: Target, tensors: _Tenso
         ref_source.model, resolution=item.preprocess.resolution)),
         runtime=REFERENCE_RUNTIME, layout="NCHW", quantise=None, batch=request.batch)
     progress(f"FP32 PyTorch reference for {source.model_name}")
-    indices, reply, _ = _run(ref_item, tensors, request, target, scratch)
+    indices, reply, _ = _run(ref_item, tensors, request, target, scratch, top_k=top_k)
     if indices is None:
         return None, f"its FP32 PyTorch reference did not run ({reply.status}: {reply.reason})"
     return indices, ""

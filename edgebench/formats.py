@@ -6,7 +6,9 @@ table; nothing else in the code branches on a format name.
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -40,6 +42,9 @@ class PrecisionSpec:
     max_size_ratio: float | None = None  # of the FP32 file; larger is not this precision's win
     # Top-1 points it may lose against FP32 PyTorch on labelled data before it is "degraded".
     max_accuracy_drop: float = 0.1
+    # What a runtime may report it executed for an artifact of this precision; anything else
+    # (bf16 for an fp16 file, say) is flagged, never averaged in with the rest.
+    executes_as: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,26 @@ class FormatSpec:
 
 
 @dataclass(frozen=True)
+class Distribution:
+    """A pip distribution that provides a runtime, and from which version it takes numpy 2.
+
+    Older wheels were built against numpy 1.x without saying so in their requirements: an
+    environment for them gets ``numpy<2``. A late ``numpy2_from`` only costs numpy 1.x.
+    """
+
+    name: str
+    numpy2_from: str | None  # None: no version takes numpy 2
+
+    def numpy_requirement(self, version: str) -> str:
+        return "numpy" if self.numpy2_from and _version(version) >= _version(self.numpy2_from) \
+            else "numpy<2"
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split(".") if p.isdigit())
+
+
+@dataclass(frozen=True)
 class RuntimeSpec:
     name: str
     module: str  # edgebench backend module: load() and run() only; imports its runtime lazily
@@ -66,6 +91,7 @@ class RuntimeSpec:
     precisions: tuple[str, ...] = ()  # what it can be asked to run in; empty: the artifact's own
     reference: bool = False  # also runs the PyTorch reference of any artifact naming its model
     any_format: bool = False  # loads nothing, so takes anything (the null runtime)
+    distributions: tuple[Distribution, ...] = ()  # what can be pinned: NAME==VERSION
 
     def load_backend(self):
         return importlib.import_module(self.module)
@@ -129,6 +155,7 @@ PRECISIONS: dict[str, PrecisionSpec] = {
             Tolerance(max_rel_diff=1e-3, min_cosine=0.99999, min_top1_agreement=1.0,
                       fail_cosine=0.99, fail_top1_agreement=0.9),
             "32-bit float weights and activations",
+            executes_as=("fp32",),
         ),
         PrecisionSpec(
             "fp16",
@@ -136,13 +163,14 @@ PRECISIONS: dict[str, PrecisionSpec] = {
                       fail_cosine=0.98, fail_top1_agreement=0.8),
             "16-bit float weights (and compute where the runtime has it)",
             max_size_ratio=0.75, max_accuracy_drop=0.3,
+            executes_as=("fp16", "fp32"),  # FP16 weights upcast where there is no FP16 compute
         ),
         PrecisionSpec(
             "bf16",
             Tolerance(max_rel_diff=1e-1, min_cosine=0.99, min_top1_agreement=0.97,
                       fail_cosine=0.95, fail_top1_agreement=0.7),
             "bfloat16 compute (OpenVINO's own precision on CPUs that have it)",
-            max_accuracy_drop=1.0,
+            max_accuracy_drop=1.0, executes_as=("bf16",),
         ),
         PrecisionSpec(
             "int8",
@@ -150,7 +178,7 @@ PRECISIONS: dict[str, PrecisionSpec] = {
             Tolerance(max_rel_diff=None, min_cosine=0.9, min_top1_agreement=0.98,
                       fail_cosine=0.5, fail_top1_agreement=0.5),
             "8-bit integer weights and activations (post-training static quantisation)",
-            max_size_ratio=0.5, max_accuracy_drop=1.0,
+            max_size_ratio=0.5, max_accuracy_drop=1.0, executes_as=("int8",),
         ),
     )
 }
@@ -169,10 +197,14 @@ RUNTIMES: dict[str, RuntimeSpec] = {
     r.name: r
     for r in (
         RuntimeSpec("onnxruntime", "edgebench.runtimes.onnxruntime", ("onnx",), "export",
-                    "cpu, gpu/cuda, tensorrt, openvino (execution providers)"),
+                    "cpu, gpu/cuda, tensorrt, openvino (execution providers)",
+                    distributions=(Distribution("onnxruntime", "1.19"),)),
         RuntimeSpec("openvino", "edgebench.runtimes.openvino", ("openvino", "onnx"), "openvino",
-                    "cpu, gpu, npu or any OpenVINO device name"),
-        RuntimeSpec("tflite", "edgebench.runtimes.tflite", ("tflite",), "tflite", "cpu"),
+                    "cpu, gpu, npu or any OpenVINO device name",
+                    distributions=(Distribution("openvino", "2024.3"),)),
+        RuntimeSpec("tflite", "edgebench.runtimes.tflite", ("tflite",), "tflite", "cpu",
+                    distributions=(Distribution("ai-edge-litert", "1.0"),
+                                   Distribution("tflite-runtime", None))),
         RuntimeSpec("torch", "edgebench.runtimes.torch", ("torch",), "export", "cpu, gpu/cuda[:N]",
                     precisions=("fp32", "fp16"), reference=True),
         RuntimeSpec("null", "edgebench.runtimes.null", (), "export",
@@ -208,6 +240,143 @@ CAPABILITIES: tuple[Capability, ...] = (
                "edgebench.export.tflite:export_int8", _TFLITE_TOOLS, extra="tflite",
                calibrated=True),
 )
+
+
+@dataclass(frozen=True)
+class VersionLimit:
+    """A fact measured on edgebench's own artifacts: these runtime versions fail on them.
+
+    The report names the limit beside each cell it covers and says whether the cell bore it
+    out; cells outside a limit still run when asked, so the table is checked, not trusted.
+    """
+
+    distribution: str
+    fact: str
+    formats: tuple[str, ...]
+    precisions: tuple[str, ...]
+    models: tuple[str, ...] = ()  # fnmatch patterns; empty: every model
+    below: str | None = None  # every version before this one
+    versions: tuple[str, ...] = ()  # exactly these versions
+    cpu: str | None = None  # only on this core (the fingerprint's cpu_model)
+
+    def covers(self, model: str, fmt: str, precision: str, runtime: str, versions: dict,
+               cpu: str | None) -> bool:
+        found = versions.get(self.distribution)
+        served = self.distribution in {d.name for d in RUNTIMES[runtime].distributions}
+        if not (served and found and fmt in self.formats and precision in self.precisions):
+            return False
+        if self.models and not any(fnmatch.fnmatch(model, m) for m in self.models):
+            return False
+        if self.cpu and (cpu or "") != self.cpu:
+            return False
+        return (self.below is not None and _version(found) < _version(self.below)) or \
+            found in self.versions
+
+
+VERSION_LIMITS: tuple[VersionLimit, ...] = (
+    VersionLimit("openvino", "OpenVINO before 2024.0 cannot read edgebench's ResNet IRs (MaxPool "
+                 "from opset14); their ONNX files still load", ("openvino",),
+                 ("fp32", "fp16", "int8"), models=("resnet*",), below="2024.0"),
+    VersionLimit("openvino", "OpenVINO 2026.4.0 and 2026.4.1 fail to compile a realistic "
+                 "EfficientNet-B0 INT8 model on a Cortex-A72 core (2026.3 compiles it)",
+                 ("openvino", "onnx"), ("int8",), models=("efficientnet_b0",),
+                 versions=("2026.4.0", "2026.4.1"), cpu="Cortex-A72"),
+)
+
+
+@dataclass(frozen=True)
+class LoadsIn:
+    """The oldest runtime versions seen to load edgebench's artifacts of this kind, from the
+    compatibility runs (``benchmarks/compat_grid.py``), not from release notes."""
+
+    formats: tuple[str, ...]
+    precisions: tuple[str, ...]
+    models: tuple[str, ...]  # fnmatch patterns
+    versions: dict  # distribution -> oldest version seen loading it
+
+
+_ALL = ("fp32", "fp16", "int8")
+# Measured on x86-64 with benchmarks/compat_grid.py (resnet18 and efficientnet_b0 at 128 px;
+# tried: onnxruntime 1.16.3, 1.18.1, 1.32.0; openvino 2023.3.0, 2024.0.0, 2026.3.0, 2026.4.1;
+# tflite-runtime 2.14.0, ai-edge-litert 2.3.0). First match wins.
+KNOWN_TO_LOAD: tuple[LoadsIn, ...] = (
+    LoadsIn(("onnx",), _ALL, ("resnet*", "efficientnet_b0"),
+            {"onnxruntime": "1.16.3", "openvino": "2023.3.0"}),
+    LoadsIn(("openvino",), _ALL, ("resnet*",), {"openvino": "2024.0.0"}),
+    LoadsIn(("openvino",), _ALL, ("efficientnet_b0",), {"openvino": "2023.3.0"}),
+    LoadsIn(("tflite",), _ALL, ("resnet*", "efficientnet_b0"),
+            {"tflite-runtime": "2.14.0", "ai-edge-litert": "2.3.0"}),
+)
+
+
+def known_to_load(model: str, fmt: str, precision: str) -> dict:
+    """What a manifest records as the oldest runtimes known to load it ({} when unmeasured)."""
+    for row in KNOWN_TO_LOAD:
+        if fmt in row.formats and precision in row.precisions and \
+                any(fnmatch.fnmatch(model, m) for m in row.models):
+            return dict(row.versions)
+    return {}
+
+
+def known_limit(model: str, fmt: str, precision: str, runtime: str, versions: dict,
+                cpu: str | None) -> VersionLimit | None:
+    """The measured limit that covers this cell, if any (``runtime`` may be pinned)."""
+    try:
+        base = parse_runtime(runtime).runtime
+    except UserInputError:
+        return None
+    return next((v for v in VERSION_LIMITS
+                 if v.covers(model, fmt, precision, base, versions, cpu)), None)
+
+
+@dataclass(frozen=True)
+class RuntimeChoice:
+    """A runtime as a user names it: ``onnxruntime`` (the environment's own version) or pinned,
+    ``onnxruntime==1.16.3`` / ``tflite-runtime==2.14.0``, which runs in its own environment."""
+
+    runtime: str  # the table's name
+    distribution: Distribution | None = None
+    version: str | None = None
+
+    @property
+    def spec(self) -> str:
+        """What cell keys, results and environments are named by."""
+        return f"{self.distribution.name}=={self.version}" if self.version else self.runtime
+
+    @property
+    def env_name(self) -> str | None:
+        return f"{self.distribution.name}-{self.version}" if self.version else None
+
+    def requirements(self) -> list[str]:
+        """What pip installs into the pinned environment (numpy first)."""
+        return [self.distribution.numpy_requirement(self.version), self.spec]
+
+
+def parse_runtime(text: str) -> RuntimeChoice:
+    """``NAME`` or ``DISTRIBUTION==VERSION``; a one-line error naming the valid ones."""
+    name, pinned, version = text.strip().partition("==")
+    name, version = name.strip(), version.strip()
+    if not pinned:
+        if name not in RUNTIMES:
+            raise UserInputError(f"unknown runtime {name!r}: choose from {', '.join(RUNTIMES)} "
+                                 "(or pin one: onnxruntime==1.16.3)")
+        return RuntimeChoice(name)
+    for spec in RUNTIMES.values():
+        for dist in spec.distributions:
+            if dist.name == name:
+                if not re.fullmatch(r"[0-9]+(\.[0-9]+)*(\.post[0-9]+)?", version):
+                    raise UserInputError(f"{text!r}: the version must be exact, like {name}==1.2.3")
+                return RuntimeChoice(spec.name, dist, version)
+    pinnable = ", ".join(d.name for r in RUNTIMES.values() for d in r.distributions)
+    raise UserInputError(f"{name!r} cannot be pinned: pin one of {pinnable} (NAME==VERSION)")
+
+
+def parse_runtimes(text: str | None) -> tuple[RuntimeChoice, ...]:
+    """A comma-separated list of runtimes (``--runtime a,b==1.2``); empty for None."""
+    choices = tuple(parse_runtime(t) for t in (text or "").split(",") if t.strip())
+    if text is not None and not choices:
+        raise UserInputError("--runtime is empty: name a runtime, like onnxruntime")
+    return choices
 
 
 def runtimes_for(fmt: str) -> list[str]:

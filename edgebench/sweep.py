@@ -99,9 +99,9 @@ class SweepConfig:
 
     def check(self, where: str = "the sweep") -> None:
         for name, table in (("models", None), ("formats", formats.FORMATS),
-                            ("precisions", formats.PRECISIONS), ("runtimes", formats.RUNTIMES)):
+                            ("precisions", formats.PRECISIONS)):
             values = getattr(self, name)
-            if name in ("models", "formats", "precisions", "targets") and not values:
+            if not values:
                 raise UserInputError(f"{where}: {name} is empty: the matrix has no cells")
             for value in values:
                 if table is None:
@@ -109,6 +109,11 @@ class SweepConfig:
                 elif value not in table:
                     raise UserInputError(f"{where}: unknown {name[:-1]} {value!r}: choose from "
                                          f"{', '.join(table)}")
+        try:
+            for runtime in self.runtimes:  # names, or pinned NAME==VERSION
+                formats.parse_runtime(runtime)
+        except UserInputError as e:
+            raise UserInputError(f"{where}: runtimes: {e}") from e
         if not self.targets:
             raise UserInputError(f"{where}: targets is empty: the matrix has no cells")
         limits.RESOLUTION.check(self.resolution)

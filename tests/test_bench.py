@@ -24,6 +24,8 @@ def test_every_runtime_that_loads_each_format(run_cli, small_artifacts):
         assert r["status"] == "ok" and r["settings"]["threads"] == 2 and r["size_bytes"] > 0
         assert r["model"] == "resnet18" and r["precision"] == "fp32"
         assert {"p50_ms", "p90_ms", "p99_ms", "mean_ms", "std_ms", "min_ms", "max_ms"} <= set(r["latency"])
+    executed = {r["runtime"]: r["settings_used"].get("executed_precision") for r in rows}
+    assert executed["openvino"] == "fp32"  # what the compiled model reports, not what was asked
 
 
 def test_console_table(run_cli, small_artifacts):
@@ -136,3 +138,21 @@ def test_bench_json_rows_carry_the_cell_key(run_cli, small_artifacts):
     (cell,) = plan(BenchRequest(artifacts=(str(small_artifacts["onnx"]),), runtime="onnxruntime"))
     assert row["key"] == cell.key("local").digest and row["schema_version"] == 1
     assert LatencyCell.from_dict(row).latency.runs >= 3
+
+
+@pytest.mark.parametrize("precision,executed,status", [
+    ("fp16", "bf16", Status.DEGRADED),  # OpenVINO 2023.3 asked for f16 on an AMX CPU
+    ("fp32", "bf16", Status.DEGRADED),
+    ("int8", "int8 with bf16 float parts", Status.DEGRADED),
+    ("fp16", "fp32", Status.OK),  # FP16 weights upcast where there is no FP16 compute
+    ("fp16", "fp16", Status.OK), ("int8", "int8", Status.OK), ("fp32", None, Status.OK),
+])
+def test_a_run_in_another_precision_is_flagged_not_averaged_in(precision, executed, status):
+    from edgebench.bench import _check_execution
+    from edgebench.results import AgentReply
+
+    reply = AgentReply(Status.OK, settings_used={"executed_precision": executed} if executed else {})
+    checked = _check_execution(reply, precision)
+    assert checked.status == status
+    if status == Status.DEGRADED:
+        assert f"ran {executed}, not the artifact's {precision}" in checked.reason

@@ -115,11 +115,16 @@ def test_more_samples_than_memory_holds(run_cli, tmp_path):
     (["bench", "--bogus"], "No such option '--bogus'"),
     (["nonsense"], "No such command 'nonsense'"),
     (["export"], "Missing argument 'MODEL'"),
-    (["bench", "x", "--runtime", "tensorflow"], "'tensorflow' is not one of"),
 ])
 def test_usage_errors_are_one_line(run_cli, args, needle):
     code, _, err = run_cli(*args)
     assert_one_line_error(code, err, needle, "--help", expected_code=2)
+
+
+def test_an_unknown_runtime_lists_the_known_ones_and_how_to_pin(run_cli):
+    code, _, err = run_cli("bench", "x", "--runtime", "tensorflow")
+    assert_one_line_error(code, err, "unknown runtime 'tensorflow': choose from onnxruntime",
+                          "onnxruntime==1.16.3", expected_code=2)
 
 
 # ---- options that do nothing are said so --------------------------------------------------

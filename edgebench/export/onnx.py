@@ -34,6 +34,24 @@ def _check(path: Path) -> None:
         raise ExportError(f"onnx.checker rejected the export: {first_line(e)}") from e
 
 
+def _keep_used_opsets(path: Path) -> dict[str, int]:
+    """Drop opset imports no node uses; returns those kept.
+
+    The quantiser stamps domains such as ``ai.onnx.ml`` v5 that no node needs, and
+    onnxruntime before 1.18 refuses a file that imports a domain version it does not know.
+    """
+    import onnx
+
+    model = onnx.load(str(path))
+    used = {node.domain for node in model.graph.node} | {""}
+    kept = [o for o in model.opset_import if o.domain in used]
+    if len(kept) != len(model.opset_import):
+        del model.opset_import[:]
+        model.opset_import.extend(kept)
+        onnx.save(model, str(path))
+    return {o.domain or "ai.onnx": o.version for o in kept}
+
+
 def export_fp32(ctx: ExportContext, path: Path) -> ExportInfo:
     """Write the module to ``path`` and run onnx.checker's full check on it."""
     import torch
@@ -70,8 +88,9 @@ def export_fp16(ctx: ExportContext, path: Path) -> ExportInfo:
         onnx.save(wrapped.model, str(path))
     except Exception as e:  # the converter raises plain exceptions
         raise ExportError(f"onnxruntime float16 conversion failed: {first_line(e)}") from e
+    opsets = _keep_used_opsets(path)
     _check(path)
-    return _info(ctx, converter_settings={"keep_io_types": True})
+    return _info(ctx, converter_settings={"keep_io_types": True}, opset_imports=opsets)
 
 
 def export_int8(ctx: ExportContext, path: Path) -> ExportInfo:
@@ -94,5 +113,6 @@ def export_int8(ctx: ExportContext, path: Path) -> ExportInfo:
                             calibrate_method=CalibrationMethod.MinMax)
         except Exception as e:  # the quantiser raises plain exceptions
             raise ExportError(f"onnxruntime quantize_static failed: {first_line(e)}") from e
+    opsets = _keep_used_opsets(path)
     _check(path)
-    return _info(ctx, quantization=settings)
+    return _info(ctx, quantization=settings, opset_imports=opsets)

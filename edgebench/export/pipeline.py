@@ -33,6 +33,9 @@ DEFAULT_VALIDATION_SAMPLES = 500
 DEFAULT_VALIDATION_TIMEOUT_S = 1800.0
 DYNAMIC_BATCH = 64  # a dynamic-batch artifact is validated in chunks of this size
 BASE_PRECISION = "fp32"
+# Bumped when an exporter writes different bytes for the same inputs (2: quantised ONNX files
+# import only the opsets their nodes use), so that older cached artifacts are made again.
+EXPORT_REVISION = 2
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,7 @@ def _run_locked(export: "_Export", caps, unsupported, calib, progress: Progress,
     for cap in caps:
         keys[cap.key] = artifacts.cache_key({
             "model": entry.name, "weights": weights.identity, "capability": cap.key,
+            "revision": EXPORT_REVISION,
             "options": asdict(options), "validate_samples": request.validate_samples,
             "tolerance": asdict(_tolerance(request, cap)),
             "calibration": export.calibration_id if cap.calibrated else None,
@@ -426,6 +430,7 @@ def _export_one(export: _Export, cap, key, exporter, ctx: ExportContext, preproc
             "preprocess": preprocess.to_dict() | {"layout": options.layout.upper()},
             **described,
             "tools": _tools(cap, export.entry),
+            "known_to_load": formats.known_to_load(export.entry.name, cap.format, cap.precision),
             "export_seconds": round(export_seconds, 3),
             "status": status.value,
             "stage": stage_of.value if stage_of else None,

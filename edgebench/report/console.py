@@ -313,3 +313,8 @@ def report(grid: list, recs: list) -> None:
             if r.status not in ("ok", "unsupported"):
                 out.print(f"{r.model} {r.precision} {r.format} in {r.runtime}: {r.status}: "
                           f"{r.reason}", highlight=False, markup=False)
+        for r in rows:
+            if r.known_limit:
+                out.print(f"known limit: {r.model} {r.precision} {r.format} in {r.runtime}: "
+                          f"{r.known_limit}: {'held' if r.limit_held else 'did not hold'} here "
+                          f"({r.status})", highlight=False, markup=False)

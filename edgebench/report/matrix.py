@@ -37,6 +37,8 @@ class Row:
     drop_points: float | None  # from FP32 PyTorch on the same images
     speedup_vs_fp32: float | None  # the same model, format, runtime and target at FP32
     versions: dict
+    known_limit: str | None = None  # a measured version limit that covers this cell
+    limit_held: bool | None = None  # whether this cell bore it out (it failed)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -76,11 +78,22 @@ def rows(attempts) -> list[Row]:
             size_mb=r.size_bytes / 1e6 if r.size_bytes else None,
             load_ms=r.load_ms, peak_rss_mb=r.peak_rss_mb,
             top1=acc.top1 if acc else None, drop_points=acc.drop_points if acc else None,
-            speedup_vs_fp32=None, versions=dict(r.tools or {})))
+            speedup_vs_fp32=None, versions=dict(r.tools or {}),
+            **_limit(r, fp)))
     base = {(r.target, r.model, r.format, r.runtime): r.p50_ms for r in out
             if r.precision == "fp32" and r.p50_ms}
     return sorted((_with_speedup(r, base) for r in out),
                   key=lambda r: (r.target, r.model, r.precision, r.format, r.runtime))
+
+
+def _limit(cell: LatencyCell, fingerprint: dict) -> dict:
+    from ..formats import known_limit
+
+    limit = known_limit(cell.model or cell.label, cell.format, cell.precision, cell.runtime,
+                        dict(cell.tools or {}), fingerprint.get("cpu_model"))
+    if limit is None or cell.status == Status.UNSUPPORTED:
+        return {}
+    return {"known_limit": limit.fact, "limit_held": cell.status.is_failure}
 
 
 def _with_speedup(row: Row, base: dict) -> Row:
@@ -128,7 +141,7 @@ def exports(attempts) -> list[ExportCell]:
 
 COLUMNS = ("target", "model", "precision", "format", "runtime", "status", "p50_ms", "p90_ms",
            "p99_ms", "throughput_ips", "size_mb", "load_ms", "peak_rss_mb", "top1", "drop_points",
-           "speedup_vs_fp32", "emulated", "reason")
+           "speedup_vs_fp32", "emulated", "reason", "known_limit", "limit_held")
 
 
 def to_csv(grid: list[Row]) -> str:

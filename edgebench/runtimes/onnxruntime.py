@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,21 @@ PROVIDERS = {
     "tensorrt": ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"),
     "openvino": ("OpenVINOExecutionProvider", "CPUExecutionProvider"),
 }
+
+
+# "/onnxruntime_src/.../model_load_utils.h:46 void onnxruntime::...(const std::...&, int) "
+_CPP_FRAME = re.compile(r"\S+\.(?:h|cc|cpp):\d+ .*?\)\s+(?=[A-Z])")
+
+
+def _why(error: Exception, limit: int = 300) -> str:
+    """onnxruntime's message without its C++ source frame; when still long, its first and last
+    sentences (the last one usually names the fix: '... ai.onnx.ml is till opset 3')."""
+    text = _CPP_FRAME.sub("", first_line(error, limit=4000))
+    if len(text) <= limit:
+        return text
+    sentences = [x for x in re.split(r"(?<=\.)\s+", text) if x]
+    short = f"{sentences[0]} ... {sentences[-1]}" if len(sentences) > 1 else text
+    return short[:limit]
 
 
 class Session:
@@ -41,7 +57,7 @@ class Session:
         try:
             self._session = ort.InferenceSession(str(path), options, providers=list(wanted))
         except Exception as e:  # onnxruntime raises its own pybind types
-            raise LoadError(f"onnxruntime could not load {Path(path).name}: {first_line(e)}") from e
+            raise LoadError(f"onnxruntime could not load {Path(path).name}: {_why(e)}") from e
         inp, out = self._session.get_inputs()[0], self._session.get_outputs()[0]
         self.input_name, self.output_name = inp.name, out.name
         self.settings_used = {

@@ -68,11 +68,14 @@ class Session:
             raise LoadError(f"OpenVINO could not load {path.name}: {first_line(e)}") from e
         self._request = self._compiled.create_infer_request()
         self._ov = ov
+        compiled = self._compiled.get_property("INFERENCE_PRECISION_HINT")
+        compiled = compiled if isinstance(compiled, str) else compiled.to_string()
         self.settings_used = {
             "runtime": "openvino",
             "device": device,
             "performance_hint": settings.hint.upper(),
-            "inference_precision_hint": self._compiled.get_property("INFERENCE_PRECISION_HINT").to_string(),
+            "inference_precision_hint": compiled,
+            "executed_precision": _executed(ref.precision, compiled),
             "num_streams": int(self._compiled.get_property("NUM_STREAMS")),
             "inference_num_threads": self._compiled.get_property("INFERENCE_NUM_THREADS")
             if device == "CPU" else None,
@@ -89,6 +92,15 @@ class Session:
 
     def to_numpy(self, output) -> np.ndarray:
         return np.array(output.data, copy=True)
+
+
+def _executed(artifact: str, compiled_hint: str) -> str:
+    """The precision the compiled model reports running: an INT8 IR's float parts in f32 are
+    its INT8 as exported; in anything else they are not."""
+    executed = {"f32": "fp32", "f16": "fp16", "bf16": "bf16"}.get(compiled_hint, compiled_hint)
+    if artifact == "int8":
+        return "int8" if executed == "fp32" else f"int8 with {executed} float parts"
+    return executed
 
 
 def load(ref: ModelRef, settings: RuntimeSettings = RuntimeSettings()) -> Session:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import emulate, profiles
-from .bootstrap import DEFAULT_PACKAGES, bootstrap
+from .bootstrap import DEFAULT_PACKAGES, bootstrap, parse_packages
 
 # Both TFLite interpreters: users of older Pi images know tflite-runtime.
 EMULATED_PACKAGES = (*DEFAULT_PACKAGES, "tflite-runtime")
@@ -55,7 +55,7 @@ def bring_up(board: str, name: str, port: int, step: Callable[[str], None] = lam
         step("install the runtimes on the board (host wheels, emulated pip)")
         started = time.monotonic()
         with SSHTarget(profile) as target:
-            bootstrap(target, EMULATED_PACKAGES, "host", say)
+            bootstrap(target, parse_packages(",".join(EMULATED_PACKAGES)), "host", say)
         setup_s = time.monotonic() - started
     return {"target": name, "board": board, "port": port, "built_before": built_before,
             "build_s": build_s, "start_s": start_s, "setup_s": setup_s}

@@ -41,8 +41,17 @@ class BoardPackage:
     venv: str  # folder inside the board's workdir
     numpy: str = "numpy"
     pin_to_host: bool = True  # the host's version, so board and host results compare
+    version: str | None = None  # pinned by the user (NAME==VERSION): its own environment
+
+    @classmethod
+    def pinned(cls, choice) -> "BoardPackage":
+        """``DISTRIBUTION==VERSION``: its own environment, named by the spec."""
+        return cls(choice.spec, choice.runtime, choice.distribution.name, f"venv-{choice.env_name}",
+                   numpy=choice.requirements()[0], pin_to_host=False, version=choice.version)
 
     def requirement(self) -> str:
+        if self.version:
+            return f"{self.distribution}=={self.version}"
         if self.pin_to_host:
             try:
                 return f"{self.distribution}=={metadata.version(self.distribution)}"
@@ -62,13 +71,18 @@ BOARD_PACKAGES: dict[str, BoardPackage] = {p.name: p for p in (
 DEFAULT_PACKAGES = ("onnxruntime", "openvino", "tflite")
 
 
-def parse_packages(text: str | None) -> tuple[str, ...]:
+def parse_packages(text: str | None) -> tuple[BoardPackage, ...]:
+    """``--runtimes``: names from BOARD_PACKAGES, or pinned ``DISTRIBUTION==VERSION``."""
+    from ..formats import parse_runtime
+
     names = tuple(n.strip() for n in (text or ",".join(DEFAULT_PACKAGES)).split(",") if n.strip())
-    unknown = [n for n in names if n not in BOARD_PACKAGES]
+    unknown = [n for n in names if n not in BOARD_PACKAGES and "==" not in n]
     if unknown or not names:
         raise UserInputError(f"unknown runtime {', '.join(unknown) or '(none)'} for --runtimes: "
-                             f"choose from {', '.join(BOARD_PACKAGES)}")
-    return names
+                             f"choose from {', '.join(BOARD_PACKAGES)}, or pin one "
+                             "(onnxruntime==1.16.3)")
+    return tuple(BOARD_PACKAGES[n] if n in BOARD_PACKAGES else BoardPackage.pinned(parse_runtime(n))
+                 for n in names)
 
 
 def probe(target, python: str | None = None) -> dict:
@@ -129,9 +143,9 @@ def _check(done, what: str) -> None:
         raise BootstrapError(f"{what} failed on the board: {tail[0][:250]}")
 
 
-def bootstrap(target, names: tuple[str, ...], wheels: str = "auto",
+def bootstrap(target, packages: tuple[BoardPackage, ...], wheels: str = "auto",
               say: Callable[[str], None] = lambda s: None) -> dict:
-    """Set the board up for ``names``; returns the board's fingerprint afterwards."""
+    """Set the board up for ``packages``; returns the board's fingerprint afterwards."""
     if wheels not in WHEEL_SOURCES:
         raise UserInputError(f"--wheels {wheels!r}: choose from {', '.join(WHEEL_SOURCES)}")
     profile: Profile = target.profile
@@ -139,7 +153,6 @@ def bootstrap(target, names: tuple[str, ...], wheels: str = "auto",
     arch, py = info["arch"], ".".join(info["python"].split(".")[:2])
     glibc = info["os"].rsplit("glibc", 1)[1] if "glibc" in info["os"] else None
     say(f"{target.name}: {arch}, Python {info['python']}, {info.get('os')}")
-    packages = [BOARD_PACKAGES[n] for n in names]
     venvs = dict(profile.venvs)
     for venv in sorted({p.venv for p in packages}):
         group = [p for p in packages if p.venv == venv]
@@ -174,7 +187,7 @@ def bootstrap(target, names: tuple[str, ...], wheels: str = "auto",
                 venvs["default"] = VENV
                 continue
             venvs[p.name] = p.venv
-            if not any(q.runtime == p.runtime and q.venv == VENV for q in packages):
+            if not p.version and not any(q.runtime == p.runtime and q.venv == VENV for q in packages):
                 venvs[p.runtime] = p.venv  # ai-edge-litert, when also chosen, serves tflite
     updated = update(profile.name, venvs=venvs)
     target.profile = updated

@@ -11,7 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from . import MAX_STDERR_BYTES, MAX_STDOUT_BYTES, ExecResult, decode_output
+from ..results import Status
+from . import MAX_STDERR_BYTES, MAX_STDOUT_BYTES, ExecResult, TargetError, decode_output
 
 
 class LocalTarget:
@@ -25,7 +26,24 @@ class LocalTarget:
         self._scratch: str | None = None
 
     def agent_argv(self, runtime: str | None = None) -> list[str]:
-        return [self.python, "-m", "edgebench.agent"]
+        """This Python, or a pinned runtime's own environment running the sources zip."""
+        from ..errors import UserInputError
+        from ..formats import parse_runtime
+
+        try:
+            choice = parse_runtime(runtime) if runtime else None
+        except UserInputError:
+            choice = None  # the agent's own reply names the problem
+        if choice is None or not choice.version:
+            return [self.python, "-m", "edgebench.agent"]
+        from .bundle import agent_bundle
+        from .envs import env_python, is_ready
+
+        if not is_ready(choice):
+            raise TargetError(Status.LOAD_FAILED, f"{choice.spec} is not set up on this machine: "
+                              f"edgebench targets bootstrap local --runtimes {choice.spec}",
+                              retryable=False)
+        return ["env", f"PYTHONPATH={agent_bundle()}", str(env_python(choice)), "-m", "edgebench.agent"]
 
     def put(self, local_path: Path) -> str:
         return str(Path(local_path).resolve())

@@ -268,6 +268,10 @@ class SSHTarget:
                               f"{self.name}: {first_line(e)}") from e
 
     def agent_argv(self, runtime: str | None = None) -> list[str]:
+        if runtime and "==" in runtime and runtime not in self.profile.venvs:
+            raise TargetError(Status.LOAD_FAILED, f"{runtime} is not set up on {self.name}: "
+                              f"edgebench targets bootstrap {self.name} --runtimes {runtime}",
+                              retryable=False)
         bundle = self.put(agent_bundle())
         python = self.profile.python(runtime)
         self._call(self._require_environment(python))

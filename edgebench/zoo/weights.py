@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,11 +94,13 @@ class ResolvedWeights:
 
     @property
     def identity(self) -> str:
-        return f"random:seed={self.seed}" if self.kind == "random" else f"sha256:{self.sha256}"
+        return f"random:seed={self.seed}:{RANDOM_RECIPE}" if self.kind == "random" \
+            else f"sha256:{self.sha256}"
 
     def to_dict(self) -> dict:
         return {"source": self.kind, "path": str(self.path) if self.path else None,
-                "sha256": self.sha256, "seed": self.seed}
+                "sha256": self.sha256, "seed": self.seed,
+                "recipe": RANDOM_RECIPE if self.kind == "random" else None}
 
 
 def resolve(entry: ModelEntry, choice: str) -> ResolvedWeights:
@@ -180,13 +183,78 @@ def _check_fit(entry: ModelEntry, path: Path, model: "torch.nn.Module", state: d
         "is it a checkpoint of another architecture?")
 
 
-def build_model(entry: ModelEntry, weights: ResolvedWeights, resolution: int) -> "torch.nn.Module":
-    """The eval-mode module with ``weights`` loaded."""
+# Random weights whose activations have a trained model's scale: BatchNorm statistics
+# re-estimated on seeded image-like batches (torchvision leaves them at identity, so a random
+# EfficientNet's logits are ~1e-13 and its INT8 outputs all zero, hiding real failures).
+RANDOM_RECIPE = "bn-reestimated-v1"  # renamed whenever the recipe changes: caches key on it
+RANDOM_BN_IMAGES, RANDOM_BN_BATCH = 32, 8
+
+
+def image_like_batch(generator, n: int, resolution: int, mean, std) -> "torch.Tensor":
+    """``n`` normalised image-like inputs, not white noise: smooth colour fields with some
+    texture (photo-like) alternating with dark backgrounds holding bright shapes (the scanned
+    objects of Fashion-MNIST-like data), so the statistics cover both kinds of input."""
+    import torch
+    import torch.nn.functional as F
+
+    r = resolution
+    coarse = torch.rand(n, 3, 6, 6, generator=generator)
+    fine = torch.rand(n, 3, r // 8 or 1, r // 8 or 1, generator=generator)
+    photo = 0.8 * F.interpolate(coarse, size=r, mode="bicubic", align_corners=False) + \
+        0.2 * F.interpolate(fine, size=r, mode="nearest")
+    grid = torch.linspace(0, 1, r)
+    lo = torch.rand(n, 2, 2, generator=generator) * 0.5  # two boxes per image: top-left corners
+    hi = lo + 0.2 + torch.rand(n, 2, 2, generator=generator) * 0.3
+    inside = ((grid.view(1, 1, r, 1) >= lo[..., 0, None, None]) & (grid.view(1, 1, r, 1) <= hi[..., 0, None, None])
+              & (grid.view(1, 1, 1, r) >= lo[..., 1, None, None]) & (grid.view(1, 1, 1, r) <= hi[..., 1, None, None]))
+    shade = 0.4 + 0.6 * torch.rand(n, 2, 1, 1, generator=generator)
+    scan = (inside * shade).amax(dim=1, keepdim=True) + 0.1 * torch.rand(n, 1, 1, 1, generator=generator)
+    scan = F.avg_pool2d(scan, 3, stride=1, padding=1).expand(n, 3, r, r)
+    images = torch.where(torch.arange(n).view(n, 1, 1, 1) % 2 == 0, photo, scan).clamp(0, 1)
+    return (images - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+
+
+def _random_model(entry: ModelEntry, seed: int, resolution: int) -> "torch.nn.Module":
+    """Seeded random init with re-estimated BatchNorm statistics, cached per (seed, size)."""
     import torch
 
+    from ..files import cache_dir
+
+    torch.manual_seed(seed)
+    model = entry.build(entry.num_classes, resolution)
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return model.eval()
+    cached = cache_dir("random-weights", f"{entry.name}-seed{seed}-{resolution}px-{RANDOM_RECIPE}.pt")
+    if cached.is_file():
+        try:
+            model.load_state_dict(torch.load(cached, map_location="cpu", weights_only=True))
+            return model.eval()
+        except (RuntimeError, OSError, EOFError, ValueError):
+            pass  # a damaged cache entry: estimate again
+    generator = torch.Generator().manual_seed(seed)
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a plain average over every batch
+    model.train()
+    with torch.no_grad():
+        for _ in range(RANDOM_BN_IMAGES // RANDOM_BN_BATCH):
+            model(image_like_batch(generator, RANDOM_BN_BATCH, resolution,
+                                   entry.preprocess.mean, entry.preprocess.std))
+    for m in norms:
+        m.momentum = 0.1
+    model.eval()
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(f".partial-{os.getpid()}")
+    torch.save(model.state_dict(), partial)
+    os.replace(partial, cached)
+    return model
+
+
+def build_model(entry: ModelEntry, weights: ResolvedWeights, resolution: int) -> "torch.nn.Module":
+    """The eval-mode module with ``weights`` loaded."""
     if weights.kind == "random":
-        torch.manual_seed(weights.seed or 0)
-        return entry.build(entry.num_classes, resolution).eval()
+        return _random_model(entry, weights.seed or 0, resolution)
     assert weights.path is not None  # resolve() always sets it for files
     state = load_state_dict(weights.path)
     num_classes = entry.num_classes

@@ -43,7 +43,9 @@ def test_every_supported_cell_is_made_and_the_rest_is_unsupported(quantised):
                     "openvino-bf16", "openvino-int8", "tflite-fp32", "tflite-fp16", "tflite-int8"}
     assert results["onnx-bf16"].status == results["tflite-bf16"].status == "unsupported"
     for key in made:
-        expected = ("ok", "degraded") if key.endswith("int8") else ("ok",)
+        # random weights with a trained model's activation scale: 1000 near-tied classes, so
+        # INT8 and bf16 may flip a few top-1s (bf16: 95% here); FP32 and FP16 may not
+        expected = ("ok", "degraded") if key.endswith(("int8", "bf16")) else ("ok",)
         assert results[key].status in expected, (key, results[key].reason)
 
 
@@ -57,6 +59,32 @@ def test_int8_manifest_and_size(quantised, fmt):
     v = int8["validation"]
     assert v["samples"] == VALIDATION and "fashion-mnist:test" in v["inputs"]
     assert v["tolerance"]["min_top1_agreement"] == 0.98
+
+
+@pytest.mark.parametrize("precision", ["fp16", "int8"])
+def test_onnx_files_import_only_the_opsets_their_nodes_use(quantised, precision):
+    """The quantiser stamps ai.onnx.ml v5 and others that no node uses; onnxruntime before
+    1.18 refuses such a file (tests/targets/test_envs.py loads them in 1.16.3)."""
+    import onnx
+
+    _, results = quantised
+    art = results[f"onnx-{precision}"].artifact
+    model = onnx.load(str(art.model_file))
+    imported = {o.domain for o in model.opset_import}
+    assert imported <= {n.domain for n in model.graph.node} | {""}
+    assert "ai.onnx.ml" not in imported
+    assert art.manifest["opset_imports"] == {o.domain or "ai.onnx": o.version for o in model.opset_import}
+
+
+@pytest.mark.parametrize("fmt,oldest", [
+    ("onnx", {"onnxruntime": "1.16.3", "openvino": "2023.3.0"}),
+    ("openvino", {"openvino": "2024.0.0"}),  # before 2024.0: MaxPool from opset14 is unknown
+    ("tflite", {"tflite-runtime": "2.14.0", "ai-edge-litert": "2.3.0"}),
+])
+def test_manifests_name_the_oldest_runtimes_seen_to_load_them(quantised, fmt, oldest):
+    _, results = quantised
+    for precision in ("fp32", "fp16", "int8"):
+        assert results[f"{fmt}-{precision}"].artifact.manifest["known_to_load"] == oldest
 
 
 def test_fp16_halves_the_file(quantised):
@@ -97,15 +125,15 @@ def test_second_run_is_all_cache_hits(quantised):
 
 
 def test_degraded_int8_has_its_own_exit_code(run_cli, tmp_path):
-    # a random-weight EfficientNet's logits are near-ties: INT8 cannot keep its top-1
-    args = ["export", "efficientnet_b0", "--weights", "random", "--resolution", "64", "--formats",
+    # random weights: 1000 near-tied classes, so naive INT8 keeps only ~78% of ResNet-18's top-1s
+    args = ["export", "resnet18", "--weights", "random", "--resolution", "64", "--formats",
             "onnx", "--int8", "--calib", "fashion-mnist:32", "--validate-samples", str(VALIDATION),
             "--out", tmp_path]
     code, out, err = run_cli(*args)
     assert_one_line_error(code, err, "onnx-int8: degraded", "top-1 agreement", expected_code=3)
-    manifest = json.loads((tmp_path / "efficientnet_b0" / "onnx-int8" / "manifest.json").read_text())
+    manifest = json.loads((tmp_path / "resnet18" / "onnx-int8" / "manifest.json").read_text())
     assert manifest["validation"]["outcome"] == "degraded" and "degraded" in out
-    code, _, err = run_cli(*args, "--min-top1-agreement", "0.1")  # configurable floor
+    code, _, err = run_cli(*args, "--min-top1-agreement", "0.6")  # configurable floor
     assert code == 0, err
 
 

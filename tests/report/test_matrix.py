@@ -7,10 +7,13 @@ import io
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 from edgebench.report.matrix import pareto, recommend, rows, to_csv, to_markdown
-from edgebench.store import Store
+from edgebench.results import Status
+from edgebench.store import Attempt, Store
 from tests.helpers import assert_one_line_error
+from tests.report.conftest import _latency
 
 
 def test_rows_join_accuracy_speedup_and_hide_emulated_speeds(store):
@@ -97,3 +100,18 @@ def test_a_bad_store_is_refused_before_anything_runs(small_artifacts, tmp_path, 
                              "--store", notes)
     assert code != 0 and "not an SQLite file" in err and out == ""
     assert notes.read_text() == "mine"
+
+
+def test_a_known_version_limit_is_named_and_checked_against_the_cell():
+    old = {"openvino": "2023.3.0"}
+    cells = [replace(_latency("resnet18", "fp32", "openvino", "openvino==2023.3.0", None, 46.0,
+                              status=Status.LOAD_FAILED, reason="opset14"), tools=old),
+             replace(_latency("resnet18", "int8", "openvino", "openvino==2023.3.0", 3.0, 12.0),
+                     tools=old),
+             replace(_latency("resnet18", "fp32", "onnx", "openvino==2023.3.0", 9.0, 46.0), tools=old)]
+    grid = {(r.precision, r.format): r for r in rows(
+        [Attempt(c.key, 1, 1, c.status, c.reason, c, 0.0, 0.0) for c in cells])}
+    assert grid[("fp32", "openvino")].limit_held is True
+    assert "before 2024.0" in grid[("fp32", "openvino")].known_limit
+    assert grid[("int8", "openvino")].limit_held is False  # ran: the table is checked, not trusted
+    assert grid[("fp32", "onnx")].known_limit is None

@@ -5,7 +5,7 @@ from safetensors.torch import save_file
 
 from edgebench import zoo
 from edgebench.errors import CheckpointError, UserInputError, WeightsUnavailableError
-from edgebench.zoo.weights import build_model, resolve, sha256_file
+from edgebench.zoo.weights import RANDOM_RECIPE, build_model, image_like_batch, resolve, sha256_file
 
 
 @pytest.fixture
@@ -18,8 +18,33 @@ def test_random_weights_are_seeded_and_reproducible():
     entry = zoo.get("resnet18")
     w = resolve(entry, "random")
     a, b = build_model(entry, w, 224), build_model(entry, w, 224)
-    assert w.identity == "random:seed=0"
-    assert torch.equal(a.fc.weight, b.fc.weight)
+    assert w.identity == f"random:seed=0:{RANDOM_RECIPE}"
+    assert torch.equal(a.fc.weight, b.fc.weight) and torch.equal(a.bn1.running_var, b.bn1.running_var)
+
+
+@pytest.mark.parametrize("name", ["efficientnet_b0", "resnet18", "mobilenet_v3_large"])
+def test_random_weights_have_a_trained_models_activation_scale(name, tmp_path, monkeypatch):
+    """torchvision's init leaves BatchNorm at identity: a random EfficientNet's logits are ~1e-13.
+    Re-estimated statistics give logits of a usable scale that differ between images."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    entry = zoo.get(name)
+    x = image_like_batch(torch.Generator().manual_seed(5), 4, 64, entry.preprocess.mean,
+                         entry.preprocess.std)
+    torch.manual_seed(0)
+    plain = entry.build(entry.num_classes, 64).eval()
+    model = build_model(entry, resolve(entry, "random"), 64)
+    with torch.no_grad():
+        logits, before = model(x), plain(x)
+    assert 1e-2 < logits.abs().max() < 1e3, logits.abs().max()
+    assert logits.std(dim=0).mean() > 1e-3 * logits.abs().max()  # inputs still tell apart
+    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in plain.parameters())
+    if name == "efficientnet_b0":
+        assert before.abs().max() < 1e-6  # the degenerate init this replaces
+    cached = list((tmp_path / "edgebench" / "random-weights").glob(f"{name}-seed0-64px-*.pt"))
+    assert len(cached) == 1  # estimated once, then loaded
+    again = build_model(entry, resolve(entry, "random"), 64)
+    with torch.no_grad():
+        assert torch.equal(again(x), logits)
 
 
 def test_packaged_imagenet_weights_load_offline():
