@@ -511,16 +511,28 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
             f"{bad[0].runtime}: {bad[0].status}: {bad[0].reason}")
 
 
+def _raise_for_rows(rows) -> None:
+    """Exit 9 when a row failed or did not run, else 3 when one is degraded."""
+    bad = [r for r in rows if r.status.is_failure]
+    if bad:
+        raise errors.CellsFailedError(f"{len(bad)} of {len(rows)} rows failed; first: {bad[0].label} "
+                                      f"in {bad[0].runtime}: {bad[0].status}: {bad[0].reason}")
+    degraded = [r for r in rows if r.status == "degraded"]
+    if degraded:
+        raise errors.ValidationDegradedError(f"{len(degraded)} of {len(rows)} rows degraded; first: "
+                                             f"{degraded[0].label}: {degraded[0].reason}")
+
+
 @cli.command("eval")
 @click.argument("artifacts", nargs=-1, required=True)
 @click.option("--dataset", default=None, metavar="D[:PATH][:split][:N]",
               help="Labelled data: fashion-mnist, cifar10[:PATH], imagenet-val:PATH or "
                    "imagefolder:PATH; its test (or val) split unless one is named; N: its first N "
                    "images [default: the data set the artifacts were trained on].")
-@click.option("--runtime", default=None, metavar="R",
-              help=f"Runtime to score in: {', '.join(formats.RUNTIMES)}, or one pinned to a "
-              "version (onnxruntime==1.16.3) [default: the format's own: onnxruntime, openvino, "
-              "tflite].")
+@click.option("--runtime", default=None, metavar="R[,R...]",
+              help=f"Runtimes to score in: {', '.join(formats.RUNTIMES)}, or pinned to a "
+              "version (onnxruntime==1.16.3); with several, each artifact runs in those that load "
+              "its format [default: the format's own: onnxruntime, openvino, tflite].")
 @click.option("--weights", default="random", show_default=True,
               help="Weights for zoo:MODEL (imagenet | random | PATH to a checkpoint).")
 @click.option("--target", "target_name", default="local", show_default=True, help=_TARGET_HELP)
@@ -548,6 +560,7 @@ def eval_cmd(artifacts, dataset, runtime, weights, target_name, store_path, thre
       edgebench eval artifacts/resnet18/* zoo:resnet18 --weights resnet18-fm.pt
       edgebench eval artifacts/resnet18/onnx-int8 --dataset fashion-mnist:test:1000 --json
       edgebench eval artifacts/resnet18/* --target rpi4 --dataset fashion-mnist:test:500
+      edgebench eval artifacts/resnet18/onnx-int8 --runtime onnxruntime==1.16.3,onnxruntime
     """
     from .evaluate import EvalRequest, run
     from .report import console
@@ -556,7 +569,8 @@ def eval_cmd(artifacts, dataset, runtime, weights, target_name, store_path, thre
                           weights=weights, threads=threads, batch=batch, timeout_s=timeout_s)
     request.check()
     store = _open_store(store_path)
-    with _target(target_name) as target, console.progress(3 * len(artifacts) + 1, "eval") as step:
+    with _target(target_name) as target, console.progress(
+            3 * len(artifacts) * max(1, len(formats.parse_runtimes(runtime))) + 1, "eval") as step:
         started = time.time()
         cells = run(request, target, step, _warn)
     _store(store, cells, started)
@@ -565,14 +579,60 @@ def eval_cmd(artifacts, dataset, runtime, weights, target_name, store_path, thre
             _print_json([c.to_dict() for c in cells])
         else:
             console.accuracies(cells)
-    bad = [c for c in cells if c.status.is_failure]
-    if bad:
-        raise errors.CellsFailedError(f"{len(bad)} of {len(cells)} rows failed; first: {bad[0].label} "
-                                      f"in {bad[0].runtime}: {bad[0].status}: {bad[0].reason}")
-    degraded = [c for c in cells if c.status == "degraded"]
-    if degraded:
-        raise errors.ValidationDegradedError(f"{len(degraded)} of {len(cells)} rows degraded; first: "
-                                             f"{degraded[0].label}: {degraded[0].reason}")
+    _raise_for_rows(cells)
+
+
+@cli.command()
+@click.argument("artifacts", nargs=-1, required=True)
+@click.option("--target", "target_name", required=True, help="The board to check (not local: "
+              "this host is the other side).")
+@click.option("--runtime", default=None, metavar="R[,R...]",
+              help="Runtimes, or pinned versions (onnxruntime==1.16.3); each artifact runs in "
+                   "those that load its format [default: the format's own].")
+@click.option("--dataset", default="fashion-mnist:test:32", show_default=True,
+              metavar="D[:PATH][:split][:N]", help="Images to feed (labels are not used).")
+@click.option("--weights", default="random", show_default=True,
+              help="Weights for zoo:MODEL (imagenet | random | PATH); an artifact's FP32 "
+                   "PyTorch reference is rebuilt from the weights its manifest names.")
+@click.option("--batch", type=_Bounded(limits.BATCH), default=8, show_default=True,
+              help="Batch for dynamic-batch artifacts.")
+@click.option("--timeout", "timeout_s", type=_Bounded(limits.TIMEOUT), default=900.0,
+              show_default=True, help="Kill an artifact's agent after this many seconds.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def validate(artifacts, target_name, runtime, dataset, weights, batch, timeout_s, as_json):
+    """Check that ARTIFACTS compute on a board what they compute on this host.
+
+    Each artifact runs on the target and here on the same input tensors; the outputs are
+    compared under the precision's tolerance, and both sides against FP32 PyTorch on this
+    host. An FP16 or INT8 artifact that passes here and not on the board (a core with real
+    FP16 arithmetic, another kernel path) is reported as such. Exit 3 if any artifact is
+    degraded, 9 if any failed or could not run there.
+
+    \b
+    Example:
+      edgebench validate artifacts/efficientnet_b0/*-fp16 --target rpi5
+      edgebench validate artifacts/resnet18/onnx-int8 --target rpi4 \\
+          --runtime onnxruntime,onnxruntime==1.16.3 --json
+    """
+    from .compat import against_host
+    from .evaluate import EvalRequest
+    from .report import console
+
+    if target_name == "local":
+        raise errors.UserInputError("validate compares a target with this host: name a board "
+                                    "(--target rpi4)")
+    request = EvalRequest(artifacts=tuple(artifacts), dataset=dataset, runtime=runtime,
+                          weights=weights, batch=batch, timeout_s=timeout_s)
+    request.check()
+    steps = len(artifacts) * max(1, len(formats.parse_runtimes(runtime)))
+    with _target(target_name) as target, console.progress(steps, "validate") as step:
+        rows = against_host(request, target, step)
+    with _output():
+        if as_json:
+            _print_json([r.to_dict() for r in rows])
+        else:
+            console.numerics(rows, target_name)
+    _raise_for_rows(rows)
 
 
 @cli.command()
@@ -1031,14 +1091,17 @@ def targets_emulate(board, port, name, stop, remove, as_json):
     """Start an emulated Raspberry Pi (aarch64 Debian under qemu-user, SSH on 127.0.0.1).
 
     Linux host and root only (apt-get install qemu-user-static binfmt-support debootstrap).
-    The first run builds the board into the cache folder (minutes) with onnxruntime,
-    OpenVINO, ai-edge-litert and tflite-runtime; later runs start it in about a second.
+    rpi4 is a Cortex-A72 (ARMv8.0), rpi5 a Cortex-A76 (ARMv8.2: FP16 arithmetic, dotprod).
+    The first run builds the board into the cache folder (minutes; a second board is copied
+    from the first in seconds, with its own host keys) with onnxruntime, OpenVINO,
+    ai-edge-litert and tflite-runtime; later runs start it in about a second.
     It is registered as a target marked emulated: for compatibility and numerics, never
     speed (its latencies are kept out of speed tables).
 
     \b
     Example:
       edgebench targets emulate rpi4 && edgebench eval artifacts/resnet18/* --target rpi4
+      edgebench targets emulate rpi5 --port 2223   # a Pi 5-class core beside it
       edgebench targets emulate rpi4 --stop
     """
     from .report import console

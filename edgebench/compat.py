@@ -10,9 +10,10 @@ import tempfile
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from . import bench, formats
-from .evaluate import EvalRequest, _dataset_for, _item, _reference, _run, _Tensors
+from .evaluate import EvalRequest, _dataset_for, _reference, _run, _Tensors, items_of
 from .export.validate import compare
 from .results import Status
 from .targets import Target
@@ -46,10 +47,11 @@ class CompatRow:
         return {**asdict(self), "status": self.status.value}
 
 
-def against_host(request: EvalRequest, target: Target) -> list[CompatRow]:
-    """Every artifact of ``request`` in its runtime on ``target`` and on this host."""
+def against_host(request: EvalRequest, target: Target,
+                 progress: Callable[[str], None] = lambda step: None) -> list[CompatRow]:
+    """Every artifact of ``request`` in each runtime asked for, on ``target`` and on this host."""
     request.check()
-    items = [_item(bench.resolve(spec, request.weights), request) for spec in request.artifacts]
+    items = [item for _, item in items_of(request)]
     split = _dataset_for(items, request).open("eval")
     rows = []
     with ExitStack() as stack:
@@ -62,6 +64,7 @@ def against_host(request: EvalRequest, target: Target) -> list[CompatRow]:
             common = dict(label=item.source.label, model=item.source.model_name,
                           format=item.source.model.format, precision=item.precision,
                           runtime=item.runtime, target=target.name)
+            progress(f"{item.source.label} in {item.runtime}")
             theirs, reply, _ = _run(item, on_target, request, target, scratch, top_k=None)
             fp = bench.target_fingerprint(reply, target)
             interpreter = (reply.settings_used or {}).get("interpreter")

@@ -51,9 +51,7 @@ class EvalRequest:
         limits.THREADS.check(self.threads)
         limits.BATCH.check(self.batch)
         limits.TIMEOUT.check(self.timeout_s)
-        if len(formats.parse_runtimes(self.runtime)) > 1:
-            raise UserInputError(f"--runtime {self.runtime}: eval scores in one runtime at a "
-                                 "time (a sweep takes several)")
+        formats.parse_runtimes(self.runtime)
 
 
 @dataclass(frozen=True)
@@ -80,7 +78,28 @@ class Item:
         return (self.source.model_name, self.source.weights, self.preprocess)
 
 
-def _item(source: bench.Source, request: EvalRequest) -> Item:
+def _items(source: bench.Source, request: EvalRequest, unloadable_ok: bool = False) -> list[Item]:
+    """The source in each runtime asked for whose table lists its format; a source none of
+    them loads is a one-line error (or nothing, with ``unloadable_ok``)."""
+    choices = formats.parse_runtimes(request.runtime)
+    if source.model.format == "torch" or len(choices) < 2 and not unloadable_ok:
+        return [_item(source, request, choices[0] if choices else None)]
+    loading = [c for c in choices if source.model.format in formats.RUNTIMES[c.runtime].formats]
+    if not loading and not unloadable_ok:
+        raise UserInputError(f"none of --runtime {request.runtime} loads {source.model.format} "
+                             f"({source.label}): add one of "
+                             f"{', '.join(formats.runtimes_for(source.model.format))}")
+    return [_item(source, request, c) for c in loading or (() if choices else (None,))]
+
+
+def items_of(request: EvalRequest, unloadable_ok: bool = False) -> list[tuple[str, Item]]:
+    """(artifact as given, item) for every artifact in every runtime of ``request``."""
+    return [(spec, item) for spec in request.artifacts
+            for item in _items(bench.resolve(spec, request.weights), request, unloadable_ok)]
+
+
+def _item(source: bench.Source, request: EvalRequest,
+          choice: formats.RuntimeChoice | None = None) -> Item:
     from . import zoo
     from .zoo.weights import resolve as resolve_weights
 
@@ -95,7 +114,7 @@ def _item(source: bench.Source, request: EvalRequest) -> Item:
     if m is None:
         raise UserInputError(f"{source.label} has no manifest.json, so its preprocessing is "
                              "unknown: evaluate an artifact folder made by edgebench export")
-    choice = formats.parse_runtime(request.runtime or formats.runtimes_for(source.model.format)[0])
+    choice = choice or formats.RuntimeChoice(formats.runtimes_for(source.model.format)[0])
     runtime, table = choice.spec, formats.RUNTIMES[choice.runtime]
     if not table.loads(source.model.format, source.model_name):
         raise UserInputError(f"{choice.runtime} does not load {source.model.format} "
@@ -207,7 +226,7 @@ def run(request: EvalRequest, target: Target, progress: Callable[[str], None] = 
         warn: Callable[[str], None] = lambda m: None) -> list[AccuracyCell]:
     """Score every artifact; one that fails to load or run is a typed row, never an abort."""
     request.check()
-    items = [_item(bench.resolve(spec, request.weights), request) for spec in request.artifacts]
+    items = [item for _, item in items_of(request)]
     spec = _dataset_for(items, request)
     progress(f"reading {spec.text()}")
     split = spec.open("eval")
@@ -280,14 +299,17 @@ def _key(item: Item, target: str, dataset: str, split: Split) -> str:
                    dataset=f"{dataset}@{split.identity}").digest
 
 
-def planned_keys(request: EvalRequest, target: str) -> dict[str, str]:
-    """{artifact: the key its accuracy cell will have on ``target``}, before anything runs:
-    what a sweep checks the store against."""
-    items = [_item(bench.resolve(spec, request.weights), request) for spec in request.artifacts]
-    spec = _dataset_for(items, request)
+def planned_keys(request: EvalRequest, target: str) -> dict[tuple[str, str], str]:
+    """{(artifact, runtime): the key its accuracy cell will have on ``target``}, before anything
+    runs, for each runtime of ``request`` that loads the artifact: what a sweep checks the
+    store against."""
+    pairs = items_of(request, unloadable_ok=True)
+    if not pairs:
+        return {}
+    spec = _dataset_for([item for _, item in pairs], request)
     split = spec.open("eval")
     dataset = spec.text(split.split)
-    return {a: _key(item, target, dataset, split) for a, item in zip(request.artifacts, items)}
+    return {(a, item.runtime): _key(item, target, dataset, split) for a, item in pairs}
 
 
 def _cell(item: Item, target: Target, dataset: str, split: Split, labels, skipped, note, indices,

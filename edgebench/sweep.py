@@ -239,15 +239,18 @@ def _score(config: SweepConfig, artifacts: list[str], target, store: Store, comm
     from .evaluate import EvalRequest, planned_keys, run as evaluate
 
     request = EvalRequest(artifacts=tuple(artifacts), dataset=config.dataset,
-                          weights=config.weights, threads=config.threads, timeout_s=config.timeout_s)
-    keys = planned_keys(request, target.name)
-    missing = tuple(a for a in artifacts if not store.is_done(keys[a]))
-    if not missing:
-        return
-    step(0, 0, f"{target.name}: accuracy of {len(missing)} artifacts on {config.dataset}")
-    started = time.time()
-    for cell in evaluate(replace(request, artifacts=missing), target):
-        commit(cell, started)
+                          runtime=",".join(config.runtimes) or None, weights=config.weights,
+                          threads=config.threads, timeout_s=config.timeout_s)
+    missing: dict[str, list[str]] = {}  # runtime -> artifacts it has no answer for
+    for (artifact, runtime), key in planned_keys(request, target.name).items():
+        if not store.is_done(key):
+            missing.setdefault(runtime, []).append(artifact)
+    for runtime, mine in missing.items():
+        step(0, 0, f"{target.name}: accuracy of {len(mine)} artifacts in {runtime} on "
+                   f"{config.dataset}")
+        started = time.time()
+        for cell in evaluate(replace(request, artifacts=tuple(mine), runtime=runtime), target):
+            commit(cell, started)
 
 
 def _key(cell: Cell | LatencyCell, target: str) -> str:

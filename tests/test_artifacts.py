@@ -47,7 +47,7 @@ def test_replacing_keeps_the_old_artifact_until_the_new_one_is_complete(tmp_path
     final = tmp_path / "m" / "onnx-fp32"
     _commit(final, key="old")
     with pytest.raises(RuntimeError):
-        with artifacts.staging(final) as stage:
+        with artifacts.staging(final):
             raise RuntimeError("interrupted")
     assert artifacts.read(final).manifest["cache_key"] == "old"
     _commit(final, key="new")

@@ -15,7 +15,7 @@ from tests.helpers import assert_one_line_error, no_valid_artifact_left
 def test_help_lists_commands_with_examples(run_cli):
     code, out, _ = run_cli("--help")
     assert code == 0
-    for command in ("list", "info", "export", "capabilities", "train", "eval", "bench"):
+    for command in ("list", "info", "export", "capabilities", "train", "eval", "bench", "validate"):
         assert command in out
         sub_code, sub_out, _ = run_cli(command, "--help")
         assert sub_code == 0 and "Example" in sub_out

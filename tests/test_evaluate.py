@@ -107,6 +107,25 @@ def test_eval_defaults_to_the_checkpoint_data_set_and_prints_json(exported, run_
     assert code == 0 and json.loads(out)[0]["dataset"] == "fashion-mnist:test"
 
 
+def test_eval_scores_in_each_runtime_of_a_list(exported, run_cli):
+    from edgebench.targets.envs import create
+
+    old = "onnxruntime==1.16.3"
+    create(formats.parse_runtime(old))
+    code, out, err = run_cli("eval", exported["onnx-int8"], exported["tflite-fp32"], "--runtime",
+                             f"onnxruntime,{old},tflite", "--dataset", "fashion-mnist:test:50",
+                             "--json")
+    rows = {(Path(r["label"]).name, r["runtime"]): r for r in json.loads(out)}
+    # each artifact in the runtimes that load its format, and only those
+    assert set(rows) == {("onnx-int8", "onnxruntime"), ("onnx-int8", old),
+                         ("tflite-fp32", "tflite")}, err
+    assert code in (0, 3) and all(r["samples"] == 50 for r in rows.values())
+    # the same quantised function in both onnxruntime versions
+    assert rows[("onnx-int8", old)]["top1"] == pytest.approx(rows[("onnx-int8", "onnxruntime")]["top1"],
+                                                             abs=2.0)
+    assert rows[("onnx-int8", old)]["key"] != rows[("onnx-int8", "onnxruntime")]["key"]
+
+
 def test_an_artifact_that_times_out_is_a_row_not_an_abort(exported, run_cli):
     code, out, err = run_cli("eval", exported["onnx-fp32"], exported["tflite-fp32"], "--dataset",
                              "fashion-mnist:test:50", "--timeout", "0.1", "--json")

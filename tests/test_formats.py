@@ -84,7 +84,10 @@ def test_every_precision_says_what_a_runtime_may_execute_it_as(precision):
     ("efficientnet_b0", "onnx", "int8", "openvino", {"openvino": "2026.4.1"}, "Cortex-A72", True),
     ("efficientnet_b0", "onnx", "int8", "openvino", {"openvino": "2026.4.1"}, "Cortex-A76", False),
     ("efficientnet_b0", "onnx", "int8", "onnxruntime", {"openvino": "2026.4.1"}, "Cortex-A72", False),
-    ("efficientnet_b0", "onnx", "int8", "openvino", {"openvino": "2026.3.0"}, "Cortex-A72", False),
+    ("efficientnet_b0", "onnx", "int8", "openvino", {"openvino": "2026.3.0"}, "Cortex-A72", True),
+    ("efficientnet_b0", "openvino", "int8", "openvino", {"openvino": "2026.3.0"}, "Cortex-A72", False),
+    ("efficientnet_b0", "openvino", "int8", "openvino", {"openvino": "2026.4.1"}, "Cortex-A72", True),
+    ("resnet18", "onnx", "int8", "openvino", {"openvino": "2024.0.0"}, "Cortex-A72", False),
 ])
 def test_version_limits_cover_only_their_cells(model, fmt, precision, runtime, versions, cpu, covered):
     limit = formats.known_limit(model, fmt, precision, runtime, versions, cpu)

@@ -121,6 +121,14 @@ def test_usage_errors_are_one_line(run_cli, args, needle):
     assert_one_line_error(code, err, needle, "--help", expected_code=2)
 
 
+def test_validate_needs_a_board_on_the_other_side(run_cli, small_artifacts):
+    code, _, err = run_cli("validate", small_artifacts["onnx"], "--target", "local")
+    assert_one_line_error(code, err, "validate compares a target with this host",
+                          "--target rpi4", expected_code=2)
+    code, _, err = run_cli("validate", small_artifacts["onnx"], "--target", "pi9")
+    assert_one_line_error(code, err, "unknown target 'pi9'", expected_code=2)
+
+
 def test_an_unknown_runtime_lists_the_known_ones_and_how_to_pin(run_cli):
     code, _, err = run_cli("bench", "x", "--runtime", "tensorflow")
     assert_one_line_error(code, err, "unknown runtime 'tensorflow': choose from onnxruntime",

@@ -117,21 +117,23 @@ def test_results_of_a_sweep_are_typed_records(tmp_path, run_cli):
     assert unsupported.status == Status.UNSUPPORTED and "tflite does not load onnx" in unsupported.reason
 
 
-def test_a_sweep_with_a_data_set_scores_every_artifact_once(tmp_path, run_cli):
+def test_a_sweep_with_a_data_set_scores_every_artifact_once_per_runtime(tmp_path, run_cli):
     from edgebench.train import TrainRequest, run as train
 
     checkpoint = tmp_path / "r18.pt"
     train(TrainRequest("resnet18", "fashion-mnist:train:512", epochs=1, batch=64, out=checkpoint))
-    config = _config(tmp_path, "acc.db", formats='["onnx"]', runtimes='["onnxruntime"]',
+    config = _config(tmp_path, "acc.db", formats='["onnx"]', runtimes='["onnxruntime", "openvino"]',
                      weights=json.dumps(str(checkpoint)), dataset='"fashion-mnist:test:200"',
                      out=json.dumps(str(tmp_path / "acc-artifacts")))
     code, out, err = run_cli("sweep", config, "--json")
     assert code == 0, err
-    accuracy = [r for r in json.loads(out)["measured"] if r["kind"] == "accuracy"]
-    assert len(accuracy) == 1 and accuracy[0]["status"] == "ok" and accuracy[0]["samples"] == 200
-    assert accuracy[0]["reference_top1"] is not None
+    accuracy = {r["runtime"]: r for r in json.loads(out)["measured"] if r["kind"] == "accuracy"}
+    assert set(accuracy) == {"onnxruntime", "openvino"}  # the ONNX file in both runtimes
+    for row in accuracy.values():
+        assert row["status"] == "ok" and row["samples"] == 200, row["reason"]
+        assert row["reference_top1"] is not None
     code, out, _ = run_cli("sweep", config, "--json")
     assert code == 0 and json.loads(out)["measured"] == []  # scored once, not again
     code, out, _ = run_cli("report", "--store", tmp_path / "acc.db", "--json", "-")
-    (cell,) = json.loads(out)["cells"]
-    assert cell["top1"] == accuracy[0]["top1"]
+    cells = {c["runtime"]: c for c in json.loads(out)["cells"]}
+    assert {r: c["top1"] for r, c in cells.items()} == {r: a["top1"] for r, a in accuracy.items()}

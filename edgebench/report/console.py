@@ -165,6 +165,25 @@ def accuracies(cells: list[AccuracyCell]) -> None:
                       highlight=False, markup=False)
 
 
+def numerics(rows: list, target: str) -> None:
+    """``edgebench validate``: each artifact on the target against the same on this host and
+    both against FP32 PyTorch, as max difference relative to the largest reference logit."""
+    right = ("images", "vs host", "host vs FP32", f"{target} vs FP32", "agree")
+    table = _table(f"edgebench validate on {target}", ("artifact", "runtime", "status", *right),
+                   right=right)
+    for r in rows:
+        host, board = (r.host_vs_reference or {}), (r.target_vs_reference or {})
+        table.add_row(_short_label(r.label), r.runtime, r.status.value, str(r.samples or "-"),
+                      _num(r.max_rel_diff, "{:.1e}"), _num(host.get("max_rel_diff"), "{:.1e}"),
+                      _num(board.get("max_rel_diff"), "{:.1e}"), _num(r.top1_agreement, "{:.0%}"))
+    out = console()
+    out.print(table)
+    for r in rows:
+        if r.reason:
+            out.print(f"{r.label} ({r.runtime}): {r.status.value}: {r.reason}",
+                      highlight=False, markup=False)
+
+
 class _NoProgress:
     def __enter__(self) -> Callable[[str], None]:
         return lambda step: None
@@ -314,7 +333,6 @@ def report(grid: list, recs: list) -> None:
                 out.print(f"{r.model} {r.precision} {r.format} in {r.runtime}: {r.status}: "
                           f"{r.reason}", highlight=False, markup=False)
         for r in rows:
-            if r.known_limit:
-                out.print(f"known limit: {r.model} {r.precision} {r.format} in {r.runtime}: "
-                          f"{r.known_limit}: {'held' if r.limit_held else 'did not hold'} here "
+            if r.limit_note:
+                out.print(f"{r.model} {r.precision} {r.format} in {r.runtime}: {r.limit_note} "
                           f"({r.status})", highlight=False, markup=False)

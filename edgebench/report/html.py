@@ -70,10 +70,9 @@ def _target(name: str, grid: list[Row], rec: Recommendation) -> dict:
         cells = by_model.setdefault((r.model, r.precision), {})
         versions = ", ".join(f"{k} {v}" for k, v in sorted(r.versions.items()))
         cells[f"{r.format}/{r.runtime}"] = {
-            "status": r.status, "title": f"{r.status}: {r.reason or 'ok'}"
-                                         + (f" | {versions}" if versions else "")
-                                         + (f" | known limit ({'held' if r.limit_held else 'did not hold'}): "
-                                            f"{r.known_limit}" if r.known_limit else "")}
+            "status": r.status, "title": " | ".join(filter(None, (
+                f"{r.status}: {r.reason or 'ok'}", r.executed and f"ran {r.executed}", versions,
+                r.limit_note)))}
     figures, note = [], None
     timed = [r for r in rows if r.status == "ok" and r.top1 is not None]
     if any(r.emulated for r in rows):

@@ -39,9 +39,17 @@ class Row:
     versions: dict
     known_limit: str | None = None  # a measured version limit that covers this cell
     limit_held: bool | None = None  # whether this cell bore it out (it failed)
+    executed: str | None = None  # what the runtime reports it ran: precision, XNNPACK or not
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def limit_note(self) -> str | None:
+        """The known limit and whether this cell bore it out, for people."""
+        if not self.known_limit:
+            return None
+        return f"known limit ({'held' if self.limit_held else 'did not hold'} here): {self.known_limit}"
 
 
 @dataclass(frozen=True)
@@ -79,11 +87,21 @@ def rows(attempts) -> list[Row]:
             load_ms=r.load_ms, peak_rss_mb=r.peak_rss_mb,
             top1=acc.top1 if acc else None, drop_points=acc.drop_points if acc else None,
             speedup_vs_fp32=None, versions=dict(r.tools or {}),
-            **_limit(r, fp)))
+            executed=executed(r.settings_used), **_limit(r, fp)))
     base = {(r.target, r.model, r.format, r.runtime): r.p50_ms for r in out
             if r.precision == "fp32" and r.p50_ms}
     return sorted((_with_speedup(r, base) for r in out),
                   key=lambda r: (r.target, r.model, r.precision, r.format, r.runtime))
+
+
+def executed(settings_used: dict | None) -> str | None:
+    """What the runtime reported it executed, from its settings: ``fp16``, ``int8``,
+    ``XNNPACK`` / ``no XNNPACK`` (asked for, not taken)."""
+    used = settings_used or {}
+    parts = [used["executed_precision"]] if used.get("executed_precision") else []
+    if used.get("xnnpack") and used.get("xnnpack_applied") is not None:
+        parts.append("XNNPACK" if used["xnnpack_applied"] else "no XNNPACK")
+    return ", ".join(parts) or None
 
 
 def _limit(cell: LatencyCell, fingerprint: dict) -> dict:
@@ -141,7 +159,7 @@ def exports(attempts) -> list[ExportCell]:
 
 COLUMNS = ("target", "model", "precision", "format", "runtime", "status", "p50_ms", "p90_ms",
            "p99_ms", "throughput_ips", "size_mb", "load_ms", "peak_rss_mb", "top1", "drop_points",
-           "speedup_vs_fp32", "emulated", "reason", "known_limit", "limit_held")
+           "speedup_vs_fp32", "emulated", "executed", "reason", "known_limit", "limit_held")
 
 
 def to_csv(grid: list[Row]) -> str:

@@ -1,7 +1,8 @@
 """TFLite backend: ai-edge-litert, else tflite-runtime, else tensorflow.lite.
 
-XNNPACK is on by default and recorded. Integer models are fed through their input
-tensor's own scale and zero point, and their outputs dequantised the same way.
+XNNPACK is on by default; whether it was asked for and whether it took the graph are both
+recorded. Integer models are fed through their input tensor's own scale and zero point, and
+their outputs dequantised the same way.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class Session:
             "interpreter": source,
             "num_threads": settings.threads or "default",
             "xnnpack": settings.xnnpack,
+            "xnnpack_applied": _delegated(self._interp),
             "input_dtype": np.dtype(self._in["dtype"]).name,
             "input_quantization": list(self._in["quantization"]),
             "output_quantization": list(self._out["quantization"]),
@@ -94,6 +96,16 @@ class Session:
             scale, zero_point = self._out["quantization"]
             return (output.astype(np.float32) - zero_point) * scale
         return output
+
+
+def _delegated(interp) -> bool | None:
+    """Whether XNNPACK took any part of the graph: asked for is not applied (tflite-runtime
+    2.14 leaves integer models on its reference kernels). None where the interpreter
+    cannot tell."""
+    try:
+        return any(op["op_name"] == "DELEGATE" for op in interp._get_ops_details())
+    except Exception:  # a private API: its absence must not fail the load
+        return None
 
 
 def load(ref: ModelRef, settings: RuntimeSettings = RuntimeSettings()) -> Session:

@@ -125,10 +125,8 @@ def download_wheels(requirements: list[str], python: str, arch: str, glibc: str 
     say(f"downloading wheels for cp{version} {arch} on this host: {' '.join(requirements)}")
     done = subprocess.run([*argv, *requirements], capture_output=True, text=True)
     if done.returncode != 0:
-        why = [line for line in done.stderr.splitlines() if "ERROR" in line][-1:] or \
-              done.stderr.strip().splitlines()[-1:] or ["no output"]
         raise BootstrapError(f"cannot download wheels for the board ({arch}, Python {python}): "
-                             f"{why[0][:250]}")
+                             f"{why_failed(done)}")
     saved = [line.split("Saved ", 1)[1].strip() for line in done.stdout.splitlines()
              if "Saved " in line]
     names = {Path(s).name for s in saved} | {
@@ -137,10 +135,16 @@ def download_wheels(requirements: list[str], python: str, arch: str, glibc: str 
     return sorted(folder / n for n in names if (folder / n).exists())
 
 
+def why_failed(done) -> str:
+    """The line of a failed pip / venv run that says why: pip's ERROR line, else the last."""
+    lines = [line.strip() for line in (done.stderr or done.stdout or "").splitlines() if line.strip()]
+    found = [line for line in lines if "ERROR" in line][-1:] or lines[-1:]
+    return found[0][:250] if found else f"exit {done.returncode}"
+
+
 def _check(done, what: str) -> None:
     if done.returncode != 0:
-        tail = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or [f"exit {done.returncode}"]
-        raise BootstrapError(f"{what} failed on the board: {tail[0][:250]}")
+        raise BootstrapError(f"{what} failed on the board: {why_failed(done)}")
 
 
 def bootstrap(target, packages: tuple[BoardPackage, ...], wheels: str = "auto",

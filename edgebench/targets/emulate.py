@@ -23,6 +23,7 @@ from typing import Callable
 
 from ..errors import EdgebenchError, UserInputError
 from ..files import cache_dir
+from .profiles import REMOTE_HOME as REMOTE_WORKDIR
 
 SUITE = "bookworm"  # Debian 12: Python 3.11, for which every runtime has an aarch64 wheel
 PACKAGES = ("python3", "python3-venv", "ca-certificates", "openssh-server")
@@ -179,7 +180,8 @@ def _run(argv: list[str], what: str, log: Path, env: dict | None = None) -> None
 
 
 def build(name: str, client_key_pub: str, step: Callable[[str], None] = lambda s: None) -> Paths:
-    """Build the board's root filesystem once; a half-built one is removed and rebuilt."""
+    """Build the board's root filesystem once (copied from another built board where there is
+    one); a half-built one is removed and rebuilt."""
     _require_host()
     spec, paths = board(name), Paths.of(name)
     if paths.built:
@@ -192,6 +194,12 @@ def build(name: str, client_key_pub: str, step: Callable[[str], None] = lambda s
         shutil.rmtree(paths.building)
     log = paths.root / "build.log"
     log.write_text("")
+    seed = next((Paths.of(other) for other in BOARDS if other != name and Paths.of(other).built),
+                None)
+    if seed is not None:
+        _copy_from(seed, paths, spec, log, step)
+        _authorize(paths.rootfs, client_key_pub, spec)
+        return paths
     mirror = os.environ.get("EDGEBENCH_DEBIAN_MIRROR") or debian_mirror()
     step(f"debootstrap {SUITE} arm64, first stage (from {mirror})")
     _run(["debootstrap", "--arch=arm64", "--foreign", "--variant=minbase",
@@ -209,6 +217,23 @@ def build(name: str, client_key_pub: str, step: Callable[[str], None] = lambda s
     os.replace(paths.building, paths.rootfs)
     _authorize(paths.rootfs, client_key_pub, spec)
     return paths
+
+
+def _copy_from(seed: Paths, paths: Paths, spec: Board, log: Path,
+               step: Callable[[str], None]) -> None:
+    """The boards differ only in their core and cpuinfo, not in their Debian: copy a built
+    one's root filesystem, without its host keys (each board has its own) or edgebench's
+    environments (each board gets its own, recorded in its own target)."""
+    step(f"copy the root filesystem of {seed.root.name} (seconds, not a new debootstrap)")
+    _run(["cp", "-a", "--reflink=auto", str(seed.rootfs), str(paths.building)],
+         f"copying {seed.rootfs}", log)
+    shutil.rmtree(paths.building / "root" / REMOTE_WORKDIR, ignore_errors=True)
+    for key in (paths.building / "etc/ssh").glob("ssh_host_*"):
+        key.unlink()
+    step("new SSH host keys for the board (emulated ssh-keygen)")
+    _run(["chroot", str(paths.building), "ssh-keygen", "-A"], "ssh-keygen -A (emulated)", log,
+         env={**os.environ, "QEMU_CPU": spec.qemu_cpu, "LC_ALL": "C"})
+    os.replace(paths.building, paths.rootfs)
 
 
 def _authorize(rootfs: Path, client_key_pub: str, spec: Board) -> None:

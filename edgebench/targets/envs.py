@@ -16,7 +16,7 @@ from typing import Callable
 
 from ..files import cache_dir
 from ..formats import RuntimeChoice
-from .bootstrap import PIP_TIMEOUT_S, BootstrapError
+from .bootstrap import PIP_TIMEOUT_S, BootstrapError, why_failed
 
 
 def env_dir(choice: RuntimeChoice) -> Path:
@@ -43,9 +43,7 @@ def installed() -> list[str]:
 def _run(argv: list[str], what: str) -> None:
     done = subprocess.run(argv, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
     if done.returncode != 0:
-        lines = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()]
-        errors = [line for line in lines if "ERROR" in line] or lines[-1:] or [f"exit {done.returncode}"]
-        raise BootstrapError(f"{what} failed: {errors[0].strip()[:250]}")
+        raise BootstrapError(f"{what} failed: {why_failed(done)}")
 
 
 def create(choice: RuntimeChoice, say: Callable[[str], None] = lambda s: None) -> Path:

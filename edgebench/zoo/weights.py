@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -184,10 +184,13 @@ def _check_fit(entry: ModelEntry, path: Path, model: "torch.nn.Module", state: d
 
 
 # Random weights whose activations have a trained model's scale: BatchNorm statistics
-# re-estimated on seeded image-like batches (torchvision leaves them at identity, so a random
-# EfficientNet's logits are ~1e-13 and its INT8 outputs all zero, hiding real failures).
-RANDOM_RECIPE = "bn-reestimated-v1"  # renamed whenever the recipe changes: caches key on it
-RANDOM_BN_IMAGES, RANDOM_BN_BATCH = 32, 8
+# re-estimated on seeded crops of real photos and image-like batches (torchvision leaves them
+# at identity, so a random EfficientNet's logits are ~1e-13 and its INT8 outputs all zero,
+# hiding real failures). Synthetic batches alone are not enough: on real images (photos,
+# Fashion-MNIST) the activations of a deep random network then grow block by block (logits
+# of 100+, FP16 weights alone moving them 9%).
+RANDOM_RECIPE = "bn-reestimated-v2"  # renamed whenever the recipe changes: caches key on it
+RANDOM_BN_CROPS, RANDOM_BN_SYNTHETIC, RANDOM_BN_BATCH = 96, 64, 8
 
 
 def image_like_batch(generator, n: int, resolution: int, mean, std) -> "torch.Tensor":
@@ -214,6 +217,29 @@ def image_like_batch(generator, n: int, resolution: int, mean, std) -> "torch.Te
     return (images - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
 
 
+def estimation_images(entry: ModelEntry, seed: int, resolution: int) -> "torch.Tensor":
+    """What random weights' BatchNorm statistics are estimated on, shuffled: random crops of
+    the photos scikit-image ships (their mirrors too) and image-like batches."""
+    import torch
+    import torch.nn.functional as F
+
+    from ..data.photos import photo_batch
+
+    generator = torch.Generator().manual_seed(seed)
+    photos = torch.from_numpy(photo_batch(replace(entry.preprocess, resolution=resolution))[1])
+    crops = []
+    for _ in range(RANDOM_BN_CROPS):
+        image = photos[int(torch.randint(len(photos), (1,), generator=generator))]
+        side = int(resolution * (0.35 + 0.65 * float(torch.rand(1, generator=generator))))
+        top, left = torch.randint(resolution - side + 1, (2,), generator=generator).tolist()
+        crops.append(F.interpolate(image[None, :, top:top + side, left:left + side],
+                                   size=resolution, mode="bilinear", align_corners=False))
+    synthetic = image_like_batch(generator, RANDOM_BN_SYNTHETIC, resolution, entry.preprocess.mean,
+                                 entry.preprocess.std)
+    images = torch.cat([*crops, synthetic])
+    return images[torch.randperm(len(images), generator=generator)]
+
+
 def _random_model(entry: ModelEntry, seed: int, resolution: int) -> "torch.nn.Module":
     """Seeded random init with re-estimated BatchNorm statistics, cached per (seed, size)."""
     import torch
@@ -232,15 +258,14 @@ def _random_model(entry: ModelEntry, seed: int, resolution: int) -> "torch.nn.Mo
             return model.eval()
         except (RuntimeError, OSError, EOFError, ValueError):
             pass  # a damaged cache entry: estimate again
-    generator = torch.Generator().manual_seed(seed)
+    images = estimation_images(entry, seed, resolution)
     for m in norms:
         m.reset_running_stats()
         m.momentum = None  # a plain average over every batch
     model.train()
     with torch.no_grad():
-        for _ in range(RANDOM_BN_IMAGES // RANDOM_BN_BATCH):
-            model(image_like_batch(generator, RANDOM_BN_BATCH, resolution,
-                                   entry.preprocess.mean, entry.preprocess.std))
+        for batch in images.split(RANDOM_BN_BATCH):
+            model(batch)
     for m in norms:
         m.momentum = 0.1
     model.eval()

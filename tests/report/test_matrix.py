@@ -115,3 +115,20 @@ def test_a_known_version_limit_is_named_and_checked_against_the_cell():
     assert "before 2024.0" in grid[("fp32", "openvino")].known_limit
     assert grid[("int8", "openvino")].limit_held is False  # ran: the table is checked, not trusted
     assert grid[("fp32", "onnx")].known_limit is None
+    assert "held here" in grid[("fp32", "openvino")].limit_note
+    assert grid[("fp32", "onnx")].limit_note is None
+
+
+def test_what_the_runtime_reports_it_executed_is_a_column():
+    asked = [({"executed_precision": "bf16"}, "bf16"),
+             ({"xnnpack": True, "xnnpack_applied": False}, "no XNNPACK"),
+             ({"xnnpack": True, "xnnpack_applied": True}, "XNNPACK"),
+             ({"xnnpack": False, "xnnpack_applied": False}, None),  # not asked: not news
+             ({}, None)]
+    cells = [replace(_latency(f"m{n}", "fp16", "tflite", "tflite", 3.0, 4.0), settings_used=used)
+             for n, (used, _) in enumerate(asked)]
+    grid = {r.model: r for r in rows([Attempt(c.key, 1, 1, c.status, c.reason, c, 0.0, 0.0)
+                                      for c in cells])}
+    assert [grid[f"m{n}"].executed for n in range(len(asked))] == [want for _, want in asked]
+    table = list(csv.DictReader(io.StringIO(to_csv(list(grid.values())))))
+    assert {r["model"]: r["executed"] for r in table}["m1"] == "no XNNPACK"

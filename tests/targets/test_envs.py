@@ -21,6 +21,7 @@ from edgebench.targets.local import LocalTarget
 from tests.helpers import assert_one_line_error
 
 OLD_ORT = "onnxruntime==1.16.3"  # before 1.18: refuses unknown opset import versions
+OLD_TFLITE = "tflite-runtime==2.14.0"  # the last aarch64 wheel; no XNNPACK for integer models
 QUICK = ("--warmup", "1", "--min-runs", "3", "--min-seconds", "0", "--json")
 
 
@@ -36,6 +37,17 @@ def int8(tmp_path_factory):
     cells = export(ExportRequest(model="resnet18", weights="random", resolution=224, out_dir=out,
                                  formats=("onnx",), precisions=("int8",), calib="fashion-mnist:16",
                                  validate_samples=16))
+    (cell,) = [c for c in cells if c.precision == "int8"]
+    assert cell.artifact is not None, cell.reason
+    return cell.artifact
+
+
+@pytest.fixture(scope="module")
+def tflite_int8(tmp_path_factory):
+    out = tmp_path_factory.mktemp("envs-tflite")
+    cells = export(ExportRequest(model="resnet18", weights="random", resolution=64, out_dir=out,
+                                 formats=("tflite",), precisions=("int8",),
+                                 calib="fashion-mnist:16", validate_samples=16))
     (cell,) = [c for c in cells if c.precision == "int8"]
     assert cell.artifact is not None, cell.reason
     return cell.artifact
@@ -68,6 +80,25 @@ def test_unused_opset_imports_are_what_breaks_onnxruntime_before_1_18(old_ort, i
     cells = _bench(run_cli, stamped, "--runtime", f"onnxruntime,{OLD_ORT}")
     assert cells["onnxruntime"]["status"] == "ok"
     assert cells[OLD_ORT]["status"] == "load_failed" and "ai.onnx.ml" in cells[OLD_ORT]["reason"]
+
+
+def test_eval_refuses_a_list_that_cannot_load_the_artifact(int8, run_cli):
+    code, _, err = run_cli("eval", int8.path, "--runtime", f"tflite,{OLD_TFLITE}",
+                           "--dataset", "fashion-mnist:test:16")
+    assert_one_line_error(code, err, f"none of --runtime tflite,{OLD_TFLITE} loads onnx", expected_code=2)
+
+
+def test_whether_xnnpack_took_the_graph_is_recorded(tflite_int8, run_cli):
+    """ai-edge-litert hands an INT8 graph to XNNPACK; tflite-runtime 2.14 keeps it on its
+    reference kernels although XNNPACK was asked for."""
+    create(parse_runtime(OLD_TFLITE))
+    cells = _bench(run_cli, tflite_int8.path, "--runtime", f"tflite,{OLD_TFLITE}")
+    new, old = cells["tflite"], cells[OLD_TFLITE]
+    assert new["status"] == old["status"] == "ok", (new["reason"], old["reason"])
+    assert new["settings_used"]["xnnpack"] is old["settings_used"]["xnnpack"] is True
+    assert new["settings_used"]["xnnpack_applied"] is True
+    assert old["settings_used"]["xnnpack_applied"] is False
+    assert old["settings_used"]["interpreter"] == "tflite-runtime"
 
 
 def test_a_version_not_set_up_names_the_bootstrap_command(int8, run_cli):

@@ -47,6 +47,28 @@ def test_random_weights_have_a_trained_models_activation_scale(name, tmp_path, m
         assert torch.equal(again(x), logits)
 
 
+def test_random_weights_keep_their_scale_on_real_photos(tmp_path, monkeypatch):
+    """Statistics estimated on synthetic batches alone let a random EfficientNet's activations
+    grow block by block on real images (logits near 300 at 64 px, FP16 rounding of the
+    weights moving them 16%); crops of real photos in the estimate keep both trained-like."""
+    import copy
+    from dataclasses import replace
+
+    from edgebench.data.photos import photo_batch
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    entry = zoo.get("efficientnet_b0")
+    model = build_model(entry, resolve(entry, "random"), 64)
+    photos = torch.from_numpy(photo_batch(replace(entry.preprocess, resolution=64))[1])
+    rounded = copy.deepcopy(model)
+    with torch.no_grad():
+        for p in rounded.parameters():
+            p.copy_(p.half().float())
+        logits, moved = model(photos), rounded(photos)
+    assert logits.abs().max() < 100, logits.abs().max()
+    assert (moved - logits).abs().max() / logits.abs().max() < 0.05
+
+
 def test_packaged_imagenet_weights_load_offline():
     entry = zoo.get("efficientnet_lite0")
     w = resolve(entry, "imagenet")
