@@ -82,14 +82,16 @@ def _items(source: bench.Source, request: EvalRequest, unloadable_ok: bool = Fal
     """The source in each runtime asked for whose table lists its format; a source none of
     them loads is a one-line error (or nothing, with ``unloadable_ok``)."""
     choices = formats.parse_runtimes(request.runtime)
-    if source.model.format == "torch" or len(choices) < 2 and not unloadable_ok:
-        return [_item(source, request, choices[0] if choices else None)]
+    if source.model.format == "torch" or not choices:
+        return [_item(source, request)]
     loading = [c for c in choices if source.model.format in formats.RUNTIMES[c.runtime].formats]
-    if not loading and not unloadable_ok:
-        raise UserInputError(f"none of --runtime {request.runtime} loads {source.model.format} "
-                             f"({source.label}): add one of "
-                             f"{', '.join(formats.runtimes_for(source.model.format))}")
-    return [_item(source, request, c) for c in loading or (() if choices else (None,))]
+    if loading or unloadable_ok:
+        return [_item(source, request, c) for c in loading]
+    if len(choices) == 1:  # its own error, or the PyTorch reference of a zoo artifact
+        return [_item(source, request, choices[0])]
+    raise UserInputError(f"none of --runtime {request.runtime} loads {source.model.format} "
+                         f"({source.label}): add one of "
+                         f"{', '.join(formats.runtimes_for(source.model.format))}")
 
 
 def items_of(request: EvalRequest, unloadable_ok: bool = False) -> list[tuple[str, Item]]:
