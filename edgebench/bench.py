@@ -70,12 +70,29 @@ class Cell:
     def precision(self) -> str:
         return (self.settings.precision or "fp32") if self.runtime == "torch" else self.source.model.precision
 
+    @property
+    def compiles(self) -> bool:
+        return self.runtime == "torch" and self.settings.compile
+
     def key(self, target: str) -> CellKey:
         s = self.source
         return CellKey(model=s.model_name or Path(s.model.path or s.label).name, weights=s.weights,
                        format=s.model.format, precision=self.precision, converter=s.converter,
                        calibration=s.calibration, runtime=self.runtime,
-                       settings=self.settings.to_dict(), target=target, tools=dict(s.tools))
+                       settings={**self.settings.key_dict(), **self._size()}, target=target,
+                       tools=dict(s.tools))
+
+    def _size(self) -> dict:
+        """The input size when it is not the zoo entry's default (a sweep's ``resolution``):
+        keys stored before the size was part of them stay valid for the default size."""
+        from . import zoo
+
+        try:
+            default = zoo.get(self.source.model_name).resolution if self.source.model_name else None
+        except UserInputError:  # an artifact of a model this version's zoo no longer has
+            default = None
+        size = self.source.model.resolution
+        return {"resolution": size} if size and default and size != default else {}
 
 
 def _from_manifest(label: str, art: artifacts.Artifact, weights_choice: str) -> Source:
@@ -147,7 +164,8 @@ def plan(request: BenchRequest, target: str = "local") -> list[Cell | LatencyCel
             [formats.RuntimeChoice(r) for r in formats.runtimes_for(source.model.format)]
         for choice in choices:
             runtime, table = choice.spec, formats.RUNTIMES[choice.runtime]
-            settings = request.settings if runtime == "torch" else replace(request.settings, precision=None)
+            settings = request.settings if choice.runtime == "torch" else \
+                replace(request.settings, precision=None, compile=False)
             cell = Cell(source, runtime, settings)
             if table.loads(source.model.format, source.model_name):
                 planned.append(cell)
@@ -231,6 +249,7 @@ def run(request: BenchRequest, target: Target,
         if isinstance(cell, LatencyCell):
             rows.append(cell)
             continue
-        progress(f"{cell.source.label} in {cell.runtime}")
+        progress(f"{cell.source.label} in {cell.runtime}" +
+                 (" (compiling: minutes on a first run)" if cell.compiles else ""))
         rows.append(measure(cell, request, target))
     return rows

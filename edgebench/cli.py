@@ -460,6 +460,9 @@ _TORCH_PRECISIONS = formats.RUNTIMES["torch"].precisions
               help="torch on CUDA: capture once, replay.")
 @click.option("--channels-last/--no-channels-last", default=True, show_default=True,
               help="torch: channels-last memory format.")
+@click.option("--compile", "compile_", is_flag=True,
+              help="torch: compile with inductor (max-autotune, then the CUDA graph on a GPU); "
+              "minutes on a cell's first run, counted as its load time, then cached.")
 @click.option("--weights", default="random", show_default=True,
               help="Weights for zoo:MODEL references (imagenet | random | PATH).")
 @click.option("--target", "target_name", default="local", show_default=True, help=_TARGET_HELP)
@@ -467,8 +470,8 @@ _TORCH_PRECISIONS = formats.RUNTIMES["torch"].precisions
               help=_STORE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min_seconds,
-          max_seconds, timeout_s, hint, xnnpack, precision, cuda_graphs, channels_last, weights,
-          target_name, store_path, as_json):
+          max_seconds, timeout_s, hint, xnnpack, precision, cuda_graphs, channels_last, compile_,
+          weights, target_name, store_path, as_json):
     """Measure latency of ARTIFACTS (folders, model files or zoo:MODEL), one process per cell.
 
     After the warm-up, each cell runs until both --min-runs and --min-seconds are met,
@@ -479,6 +482,7 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
     Example:
       edgebench bench artifacts/resnet50/onnx-fp32 artifacts/resnet50/openvino-fp32 --threads 2
       edgebench bench zoo:resnet50 --runtime torch --device gpu --precision fp16 --batch 64
+      edgebench bench zoo:resnet50 --runtime torch --device gpu --precision fp16 --compile
       edgebench bench artifacts/resnet18/tflite-int8 --target pi5
       edgebench bench artifacts/resnet18/onnx-int8 --runtime onnxruntime,onnxruntime==1.16.3
     """
@@ -490,7 +494,7 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
         artifacts=tuple(artifacts), runtime=runtime, timeout_s=timeout_s, weights=weights,
         settings=RuntimeSettings(device=device, threads=threads, batch=batch, hint=hint,
                                  xnnpack=xnnpack, precision=precision, channels_last=channels_last,
-                                 cuda_graphs=cuda_graphs),
+                                 cuda_graphs=cuda_graphs, compile=compile_),
         harness=harness.HarnessSettings(warmup_runs=warmup_runs, min_runs=min_runs,
                                         min_seconds=min_seconds, max_seconds=max_seconds))
     request.check()

@@ -22,7 +22,7 @@ from .bench import BenchRequest, Cell, measure, plan
 from .errors import UserInputError
 from .harness import HarnessSettings
 from .results import ExportCell, LatencyCell, Record
-from .runtimes import RuntimeSettings
+from .runtimes import TORCH_MODES, RuntimeSettings
 from .store import Store
 
 DEFAULT_STORE = "edgebench.db"
@@ -42,6 +42,8 @@ class SweepConfig:
     resolution: int | None = None
     threads: int | None = None
     batch: int = 1
+    device: str = "cpu"
+    torch_modes: tuple[str, ...] = ()  # also the PyTorch reference: eager, eager+graph, compiled+graph
     warmup_runs: int = 5
     min_runs: int = 30
     min_seconds: float = 2.0
@@ -116,6 +118,10 @@ class SweepConfig:
             raise UserInputError(f"{where}: runtimes: {e}") from e
         if not self.targets:
             raise UserInputError(f"{where}: targets is empty: the matrix has no cells")
+        for mode in self.torch_modes:
+            if mode not in TORCH_MODES:
+                raise UserInputError(f"{where}: unknown torch mode {mode!r}: choose from "
+                                     f"{', '.join(TORCH_MODES)}")
         limits.RESOLUTION.check(self.resolution)
         if self.dataset is not None:
             from .data.labelled import DatasetSpec
@@ -126,7 +132,7 @@ class SweepConfig:
     def bench_request(self, artifacts: tuple[str, ...], runtime: str | None = None) -> BenchRequest:
         return BenchRequest(
             artifacts=artifacts, runtime=runtime, timeout_s=self.timeout_s, weights=self.weights,
-            settings=RuntimeSettings(threads=self.threads, batch=self.batch),
+            settings=RuntimeSettings(device=self.device, threads=self.threads, batch=self.batch),
             harness=HarnessSettings(warmup_runs=self.warmup_runs, min_runs=self.min_runs,
                                     min_seconds=self.min_seconds, max_seconds=self.max_seconds))
 
@@ -165,7 +171,22 @@ def _cells(config: SweepConfig, artifacts: list[str], target: str) -> list[Cell 
     planned = []
     for runtime in config.runtimes or (None,):  # a runtime that cannot load a format: unsupported
         planned += plan(config.bench_request(tuple(artifacts), runtime), target)
+    reference = config.bench_request(tuple(f"zoo:{m}" for m in config.models), "torch")
+    torch_precisions = formats.RUNTIMES["torch"].precisions
+    for precision in (p for p in config.precisions if p in torch_precisions):
+        for mode in config.torch_modes:
+            settings = replace(reference.settings, precision=precision).with_torch_mode(mode)
+            planned += [_at_resolution(c, config.resolution)
+                        for c in plan(replace(reference, settings=settings), target)]
     return planned
+
+
+def _at_resolution(cell: Cell | LatencyCell, resolution: int | None) -> Cell | LatencyCell:
+    """A PyTorch reference cell at the sweep's input size, as its exports were made."""
+    if not resolution or isinstance(cell, LatencyCell):
+        return cell
+    model = replace(cell.source.model, resolution=resolution)
+    return replace(cell, source=replace(cell.source, model=model))
 
 
 def run(config: SweepConfig, store: Store, argv: list[str], step: Step = lambda d, t, s: None,

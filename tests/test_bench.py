@@ -116,6 +116,24 @@ def test_plan_zoo_reference_and_torch_of_an_artifact(small_artifacts):
     assert artifact_cell.source.model.resolution == 64
 
 
+def test_cell_key_holds_the_settings_that_change_results():
+    """compile and a non-default input size are in the key; at their defaults they are left
+    out, so the keys of results stored before them stay the same."""
+    from dataclasses import replace
+
+    (plain,) = plan(BenchRequest(artifacts=("zoo:resnet18",), runtime="torch"))
+    (compiled,) = plan(BenchRequest(artifacts=("zoo:resnet18",), runtime="torch",
+                                    settings=RuntimeSettings(compile=True)))
+    small = replace(plain, source=replace(plain.source, model=replace(plain.source.model, resolution=32)))
+    keys = [c.key("local") for c in (plain, compiled, small)]
+    assert "compile" not in keys[0].settings and "resolution" not in keys[0].settings
+    assert keys[1].settings["compile"] is True and keys[2].settings["resolution"] == 32
+    assert len({k.digest for k in keys}) == 3
+    (onnx_cell,) = plan(BenchRequest(artifacts=("zoo:resnet18",), runtime="torch,onnxruntime",
+                                     settings=RuntimeSettings(compile=True)))[1:]
+    assert onnx_cell.settings.compile is False  # --compile is torch's alone
+
+
 def test_cell_key_ignores_the_path_typed(small_artifacts, tmp_path, monkeypatch):
     """The same artifact reached by a relative path, an absolute path or its model file."""
     folder = small_artifacts["onnx"]

@@ -90,6 +90,7 @@ def _count(path) -> int:
     ("models = [\"resnet18\"]\nbatch = \"four\"\n", "batch = 'four' is not a int"),
     ("models = [\"resnet18\"]\nthreads = 0\n", "threads"),
     ("models = [\"resnet18\"]\ndataset = \"mnist-of-dreams\"\n", "mnist-of-dreams"),
+    ("models = [\"resnet18\"]\ntorch_modes = [\"turbo\"]\n", "unknown torch mode 'turbo'"),
 ])
 def test_bad_sweep_files_are_one_line(tmp_path, run_cli, text, needle):
     path = tmp_path / "bad.toml"
@@ -97,6 +98,22 @@ def test_bad_sweep_files_are_one_line(tmp_path, run_cli, text, needle):
     code, _, err = run_cli("sweep", path)
     assert_one_line_error(code, err, needle, expected_code=2)
     assert not (tmp_path / "edgebench.db").exists()
+
+
+def test_a_sweep_measures_the_pytorch_reference_in_each_torch_mode(tmp_path, run_cli, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the compile runs here
+    monkeypatch.delenv("TORCHINDUCTOR_CACHE_DIR", raising=False)
+    config = _config(tmp_path, "m.db", formats='["onnx"]', runtimes='["onnxruntime"]',
+                     precisions='["fp32", "int8"]', torch_modes='["eager", "compiled+graph"]')
+    code, out, err = run_cli("sweep", config, "--json")
+    assert code == 0, err
+    torch_cells = [r for r in json.loads(out)["measured"] if r.get("runtime") == "torch"]
+    # int8 is not a torch precision: one fp32 cell per mode, each at the sweep's 32 px
+    assert sorted(r["settings_used"]["mode"] for r in torch_cells) == ["compiled", "eager"]
+    assert all(r["status"] == "ok" and r["input_shape"] == [1, 3, 32, 32] for r in torch_cells)
+    assert len({r["key"] for r in torch_cells}) == 2
+    code, out, _ = run_cli("sweep", config, "--json")
+    assert code == 0 and json.loads(out)["measured"] == []  # both modes found in the store
 
 
 def test_a_store_that_is_not_sqlite_is_refused_untouched(tmp_path, run_cli):

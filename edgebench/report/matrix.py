@@ -96,9 +96,11 @@ def rows(attempts) -> list[Row]:
 
 def executed(settings_used: dict | None) -> str | None:
     """What the runtime reported it executed, from its settings: ``fp16``, ``int8``,
-    ``XNNPACK`` / ``no XNNPACK`` (asked for, not taken)."""
+    ``XNNPACK`` / ``no XNNPACK`` (asked for, not taken), torch's ``compiled+graph``."""
     used = settings_used or {}
     parts = [used["executed_precision"]] if used.get("executed_precision") else []
+    if used.get("mode"):
+        parts.append(used["mode"])
     if used.get("xnnpack") and used.get("xnnpack_applied") is not None:
         parts.append("XNNPACK" if used["xnnpack_applied"] else "no XNNPACK")
     return ", ".join(parts) or None

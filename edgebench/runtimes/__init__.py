@@ -9,7 +9,7 @@ Backends import numpy and their one runtime, never torch (except the torch backe
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -55,10 +55,31 @@ class RuntimeSettings:
     precision: str | None = None  # torch: fp32 | fp16; others run the artifact's precision
     channels_last: bool = True  # torch
     cuda_graphs: bool = True  # torch on CUDA
+    compile: bool = False  # torch: inductor, max-autotune (minutes on a first run)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def with_torch_mode(self, mode: str) -> "RuntimeSettings":
+        """These settings in one of the torch backend's modes (``TORCH_MODES``)."""
+        compile_, graphs = TORCH_MODES[mode]
+        return replace(self, compile=compile_, cuda_graphs=graphs)
+
+    def key_dict(self) -> dict:
+        """The settings in a cell's key: a field added after results were stored is left out
+        at its default, so those results keep their keys."""
+        return {k: v for k, v in self.to_dict().items() if not (k in _ADDED and v == _ADDED[k])}
+
+
+_ADDED = {"compile": False}
+
+# The torch backend's settings as one name each: (compile, cuda_graphs). On a CPU the graph
+# is not used, and the backend records what ran in ``settings_used["mode"]``.
+TORCH_MODES: dict[str, tuple[bool, bool]] = {
+    "eager": (False, False),
+    "eager+graph": (False, True),
+    "compiled+graph": (True, True),
+}
 
 class Session(Protocol):
     settings_used: dict

@@ -124,6 +124,7 @@ def test_what_the_runtime_reports_it_executed_is_a_column():
              ({"xnnpack": True, "xnnpack_applied": False}, "no XNNPACK"),
              ({"xnnpack": True, "xnnpack_applied": True}, "XNNPACK"),
              ({"xnnpack": False, "xnnpack_applied": False}, None),  # not asked: not news
+             ({"executed_precision": "fp16", "mode": "compiled+graph"}, "fp16, compiled+graph"),
              ({}, None)]
     cells = [replace(_latency(f"m{n}", "fp16", "tflite", "tflite", 3.0, 4.0), settings_used=used)
              for n, (used, _) in enumerate(asked)]
