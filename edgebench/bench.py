@@ -170,15 +170,22 @@ def plan(request: BenchRequest, target: str = "local") -> list[Cell | LatencyCel
             if table.loads(source.model.format, source.model_name):
                 planned.append(cell)
                 continue
-            planned.append(LatencyCell(
-                label=spec, model=source.model_name, format=source.model.format,
-                precision=cell.precision, runtime=runtime, target=target,
-                status=Status.UNSUPPORTED, stage=Stage.PLAN, key=cell.key(target).digest,
-                reason=f"{choice.runtime} does not load {source.model.format} (it loads "
-                       f"{table.describe_loads()})",
-                settings=settings, harness=request.harness, size_bytes=source.size_bytes,
-                tools=dict(source.tools)))
+            planned.append(not_measured(
+                cell, request, target, Status.UNSUPPORTED, Stage.PLAN,
+                f"{choice.runtime} does not load {source.model.format} (it loads "
+                f"{table.describe_loads()})"))
     return planned
+
+
+def not_measured(cell: Cell, request: BenchRequest, target: str, status: Status, stage: Stage,
+                 reason: str) -> LatencyCell:
+    """The cell's result when it did not run: the table's answer, or the way to it failed."""
+    s = cell.source
+    return LatencyCell(
+        label=s.label, model=s.model_name, format=s.model.format, precision=cell.precision,
+        runtime=cell.runtime, target=target, status=status, stage=stage,
+        key=cell.key(target).digest, reason=reason, settings=cell.settings,
+        harness=request.harness, size_bytes=s.size_bytes, tools=dict(s.tools))
 
 
 def agent_model(cell: Cell, target: Target) -> ModelRef:

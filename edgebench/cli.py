@@ -643,15 +643,21 @@ def validate(artifacts, target_name, runtime, dataset, weights, batch, timeout_s
 @click.argument("config", type=click.Path(path_type=Path))
 @click.option("--store", "store_path", default=None,
               help="Results store (SQLite) [default: the file's `store`, else edgebench.db].")
+@click.option("--cluster", default=None, metavar="tcp://HOST:8786",
+              help="Run the work on this Dask scheduler's workers (`edgebench cluster worker`) "
+              "[default: the file's `cluster`, else this machine].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-def sweep(config, store_path, as_json):
+def sweep(config, store_path, cluster, as_json):
     """Measure a matrix (models x formats x precisions x runtimes x targets) into the store.
 
     CONFIG is a TOML file; its keys: models, formats, precisions, runtimes, targets, weights,
     dataset, resolution, threads, batch, warmup_runs, min_runs, min_seconds, max_seconds,
-    timeout_s, out, store. Artifacts are exported once; every finished cell is committed on its
-    own. With a dataset (and a checkpoint as weights) every artifact is also scored on it.
-    Run the same command again after a crash or Ctrl-C: only cells without an answer run.
+    timeout_s, out, store, device, torch_modes, cluster, no_worker_timeout_s. Artifacts are
+    exported once; every finished cell is committed on its own. With a dataset (and a
+    checkpoint as weights) every artifact is also scored on it. Run the same command again
+    after a crash or Ctrl-C: only cells without an answer run. With --cluster, exports run on
+    workers offering `export` and each target's cells on the worker for its board; the
+    artifacts folder (`out`) must be at the same path on every worker (a shared file system).
 
     \b
     Example (sweep.toml):
@@ -660,14 +666,20 @@ def sweep(config, store_path, as_json):
       targets = ["local", "rpi4"]
     \b
       edgebench sweep sweep.toml --store results.db
+      edgebench sweep sweep.toml --cluster tcp://10.0.0.5:8786
     """
+    from dataclasses import replace
+
     from .report import console
     from .store import Store
-    from .sweep import SweepConfig, run, with_store
+    from .sweep import SweepConfig, executor_for, run, with_store
 
     settings = with_store(SweepConfig.from_toml(config), store_path)
-    with Store(settings.store) as store, store.exclusive(), console.counter("sweep") as step:
-        result = run(settings, store, sys.argv, step, _warn)
+    settings = replace(settings, cluster=cluster) if cluster else settings
+    with Store(settings.store) as store, store.exclusive():
+        executor = executor_for(settings)
+        with console.counter("sweep") as step:
+            result = run(settings, store, sys.argv, step, _warn, executor)
     latencies = [r for r in result.measured if r.KIND == "latency"]
     with _output():
         if as_json:
@@ -865,6 +877,65 @@ def _target(name: str):
     from .targets import open_target
 
     return open_target(name)
+
+
+@cli.group()
+def cluster():
+    """Sweeps on a Dask cluster: a worker per board on a gateway host, and the cluster's state.
+
+    \b
+    Example:
+      dask scheduler                                   # on one host: tcp://HOST:8786
+      edgebench cluster worker tcp://HOST:8786 --export          # an x86 host for exports
+      edgebench cluster worker tcp://HOST:8786 --board rpi4      # the gateway of board rpi4
+      edgebench cluster status tcp://HOST:8786
+      edgebench sweep sweep.toml --cluster tcp://HOST:8786
+    """
+
+
+@cluster.command("worker")
+@click.argument("scheduler")
+@click.option("--board", "boards", multiple=True, metavar="NAME",
+              help="Drive this board (a target from `edgebench targets list`); the worker "
+              "offers the resource board:NAME. Repeat for several boards, measured one at a time.")
+@click.option("--export", is_flag=True, help="Also offer the resource `export` (exports run here).")
+@click.option("--this-machine", is_flag=True,
+              help="The boards are this host under those names (an x86 host as a board; tests).")
+@click.option("--name", default=None, help="The worker's name in `edgebench cluster status`.")
+def cluster_worker(scheduler, boards, export, this_machine, name):
+    """Start a single-threaded Dask worker for boards and/or exports; runs until stopped.
+
+    The board runs only the agent, over SSH, as in `edgebench bench --target NAME`: no Dask
+    threads, heartbeats or profiler on its cores. Equivalent `dask worker` flags: --nthreads 1
+    --resources "board:NAME=1" (its boards are then this host's target profiles).
+
+    \b
+    Example:
+      edgebench cluster worker tcp://10.0.0.5:8786 --board rpi4
+      edgebench cluster worker tcp://10.0.0.5:8786 --export
+    """
+    from .executors.cluster import WorkerSpec, serve
+
+    spec = WorkerSpec(scheduler=scheduler, boards=tuple(boards), export=export,
+                      this_machine=this_machine, name=name)
+    serve(spec, lambda address: _say(f"worker {address}: offers {', '.join(spec.resources())} "
+                                     f"to {scheduler} (Ctrl-C stops it)"))
+
+
+@cluster.command("status")
+@click.argument("scheduler")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def cluster_status(scheduler, as_json):
+    """List the workers of a Dask scheduler, their boards and the cells each is running.
+
+    \b
+    Example:
+      edgebench cluster status tcp://10.0.0.5:8786 --json
+    """
+    from .executors.cluster import status
+    from .report import console
+
+    _emit(status(scheduler), as_json, console.cluster_status)
 
 
 @cli.group()

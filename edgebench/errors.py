@@ -56,6 +56,10 @@ class ValidationDegradedError(EdgebenchError):
     """An artifact works but is below its precision's tolerance."""
 
 
+class ClusterError(EdgebenchError):
+    """The Dask scheduler cannot be reached, or was lost during a sweep."""
+
+
 class CellsFailedError(EdgebenchError):
     """Some cells of a benchmark did not produce a measurement (the others did)."""
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 import threading
 import time
 import tomllib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
 from . import formats, limits, zoo
-from .bench import BenchRequest, Cell, measure, plan
+from .bench import BenchRequest, Cell, measure, not_measured, plan
 from .errors import UserInputError
 from .harness import HarnessSettings
-from .results import ExportCell, LatencyCell, Record
+from .executors import EXPORT, Executor, Item, LocalExecutor, board_resource
+from .results import LatencyCell, Record, Stage, Status
 from .runtimes import TORCH_MODES, RuntimeSettings
 from .store import Store
 
@@ -51,6 +52,8 @@ class SweepConfig:
     timeout_s: float = 600.0
     out: str = "artifacts"
     store: str = DEFAULT_STORE
+    cluster: str | None = None  # a Dask scheduler's address: run the work on its workers
+    no_worker_timeout_s: float = 120.0  # on a cluster: how long a cell waits for its board's worker
 
     @classmethod
     def keys(cls) -> list[str]:
@@ -159,12 +162,39 @@ class SweepResult:
 Step = Callable[[int, int, str], None]
 
 
-def _export(config: SweepConfig, model: str, warn) -> list[ExportCell]:
+def _export(config: SweepConfig, model: str) -> list:
+    """Where the executor runs exports: the export cells, then any warnings (strings)."""
     from .export import ExportRequest, run as export
 
-    return export(ExportRequest(model=model, formats=config.formats, precisions=config.precisions,
-                                weights=config.weights, resolution=config.resolution,
-                                out_dir=Path(config.out), explicit_formats=False), warn=warn)
+    warnings: list[str] = []
+    cells = export(ExportRequest(model=model, formats=config.formats, precisions=config.precisions,
+                                 weights=config.weights, resolution=config.resolution,
+                                 out_dir=Path(config.out), explicit_formats=False),
+                   warn=warnings.append)
+    return [*cells, *warnings]
+
+
+def _measure(cell: Cell, request: BenchRequest, target: str) -> list:
+    """Where the executor runs cells: one cell on ``target``, opened once per process."""
+    from . import executors
+
+    return [measure(cell, request, executors.target(target))]
+
+
+def _accuracy(request, target: str) -> list:
+    """Where the executor runs accuracy: every artifact of ``request`` on ``target``."""
+    from . import executors
+    from .evaluate import run as evaluate
+
+    return list(evaluate(request, executors.target(target)))
+
+
+def _lost_cell(cell: Cell, request: BenchRequest, target: str, reason: str) -> list:
+    return [not_measured(cell, request, target, Status.INFRA_ERROR, Stage.TRANSPORT, reason)]
+
+
+def _lost_batch(what: str, reason: str) -> list:
+    return [f"{what} did not finish: {reason}; run the sweep again for it"]
 
 
 def _cells(config: SweepConfig, artifacts: list[str], target: str) -> list[Cell | LatencyCell]:
@@ -190,88 +220,99 @@ def _at_resolution(cell: Cell | LatencyCell, resolution: int | None) -> Cell | L
 
 
 def run(config: SweepConfig, store: Store, argv: list[str], step: Step = lambda d, t, s: None,
-        warn=lambda m: None) -> SweepResult:
-    """Export, then measure every cell the store has no answer for; commit each as it ends."""
-    from . import fingerprint
-    from .targets import open_target
+        warn=lambda m: None, executor: Executor | None = None) -> SweepResult:
+    """Export, then measure every cell the store has no answer for; commit each as it ends.
 
+    ``executor`` says where the work runs (default: here); the results always come back to
+    this process and are committed here, one transaction per cell.
+    """
+    from . import fingerprint
+
+    executor = executor or LocalExecutor()
     result = SweepResult(store.begin_run(argv, config.to_dict(), fingerprint.collect()))
     lock = threading.Lock()  # one writer at a time on the store's connection
+    by_model: dict[str, list[str]] = {}
 
     def commit(record: Record, started: float) -> None:
         with lock:
             store.record(result.run_id, record, started)
             result.measured.append(record)
 
-    artifacts: list[str] = []
-    for model in config.models:
-        step(0, 0, f"export {model}")
-        started = time.time()
-        for cell in _export(config, model, warn):
-            if not store.is_done(cell.key):
-                commit(cell, started)
-            if cell.path:
-                artifacts.append(cell.path)
+    def exported(item: Item, started: float, records: list, retriable: bool) -> list[Item]:
+        for record in records:
+            if isinstance(record, str):
+                warn(record)
+                continue
+            if not store.is_done(record.key):
+                commit(record, started)
+            if record.path:
+                by_model.setdefault(item.args[1], []).append(record.path)
+        return []
+
+    step(0, 0, f"export {', '.join(config.models)}")
+    executor.run([Item(f"export {m}", EXPORT, _export, (config, m), partial(_lost_batch, f"export of {m}"))
+                  for m in config.models], exported)
+    artifacts = [a for m in config.models for a in by_model.get(m, [])]  # in the file's order
     if not artifacts:
+        executor.close()
         store.finish_run(result.run_id)
         return result
-    per_target = {t: _cells(config, artifacts, t) for t in config.targets}
-    todo = {t: [c for c in cells if not store.is_done(_key(c, t))] for t, cells in per_target.items()}
-    total = sum(len(c) for c in todo.values())
-    result.skipped = sum(len(c) for c in per_target.values()) - total
-    done = [0]
+    request = config.bench_request(())
+    items: list[Item] = []
+    for target in config.targets:
+        for cell in _cells(config, artifacts, target):
+            if store.is_done(_key(cell, target)):
+                result.skipped += 1
+            elif isinstance(cell, LatencyCell):  # the capability table's answer: nothing to run
+                commit(cell, time.time())
+            else:
+                items.append(Item(f"{target}: {cell.source.label} in {cell.runtime}",
+                                  board_resource(target), _measure, (cell, request, target),
+                                  partial(_lost_cell, cell, request, target)))
+        items += [Item(f"{target}: accuracy in {r.runtime}", board_resource(target), _accuracy,
+                       (r, target), partial(_lost_batch, f"accuracy in {r.runtime} on {target}"))
+                  for r in _accuracy_requests(config, artifacts, target, store)]
+    total, done = [len(items)], [0]
 
-    stop = threading.Event()  # set when the sweep is interrupted: other targets stop too
-
-    def sweep_target(name: str) -> None:
-        with open_target(name) as target:
-            for cell in todo[name]:
-                if stop.is_set():
-                    return
-                started = time.time()
-                if isinstance(cell, LatencyCell):
-                    record = cell
-                else:
-                    step(done[0], total, f"{name}: {cell.source.label} in {cell.runtime}")
-                    record = measure(cell, config.bench_request(()), target)
-                commit(record, started)
-                with lock:
-                    done[0] += 1
-                    step(done[0], total, f"{name}: {record.status.value}")
-            if config.dataset and not stop.is_set():
-                _score(config, artifacts, target, store, commit, step)
+    def measured(item: Item, started: float, records: list, retriable: bool) -> list[Item]:
+        again = []
+        for record in records:
+            if isinstance(record, str):
+                warn(record)
+                continue
+            commit(record, started)
+            if retriable and record.status == Status.INFRA_ERROR and not store.is_done(record.key):
+                again.append(replace(item, attempt=item.attempt + 1))
+        with lock:
+            done[0] += 1
+            total[0] += len(again)
+            status = records[0].status.value if len(records) == 1 and not isinstance(records[0], str) \
+                else f"{len(records)} results"
+            step(done[0], total[0], f"{item.name}: {status}")
+        return again
 
     try:
-        if len(config.targets) == 1:  # in this thread: Ctrl-C reaches the running agent
-            sweep_target(config.targets[0])
-        else:
-            with ThreadPoolExecutor(max_workers=len(config.targets)) as pool:
-                for future in [pool.submit(sweep_target, t) for t in config.targets]:
-                    future.result()
-    except BaseException:
-        stop.set()
-        raise
+        executor.run(items, measured)
+    finally:
+        executor.close()
     store.finish_run(result.run_id)
     return result
 
 
-def _score(config: SweepConfig, artifacts: list[str], target, store: Store, commit, step) -> None:
-    """Accuracy of the artifacts on ``target`` that the store has no answer for."""
-    from .evaluate import EvalRequest, planned_keys, run as evaluate
+def _accuracy_requests(config: SweepConfig, artifacts: list[str], target: str, store: Store) -> list:
+    """One evaluation per runtime, of the artifacts the store has no accuracy for on ``target``."""
+    if not config.dataset:
+        return []
+    from .evaluate import EvalRequest, planned_keys
 
     request = EvalRequest(artifacts=tuple(artifacts), dataset=config.dataset,
                           runtime=",".join(config.runtimes) or None, weights=config.weights,
                           threads=config.threads, timeout_s=config.timeout_s)
     missing: dict[str, list[str]] = {}  # runtime -> artifacts it has no answer for
-    for (artifact, runtime), key in planned_keys(request, target.name).items():
+    for (artifact, runtime), key in planned_keys(request, target).items():
         if not store.is_done(key):
             missing.setdefault(runtime, []).append(artifact)
-    for runtime, mine in missing.items():
-        step(0, 0, f"{target.name}: accuracy of {len(mine)} artifacts in {runtime} on "
-                   f"{config.dataset}")
-        started = time.time()
-        for cell in evaluate(replace(request, artifacts=tuple(mine), runtime=runtime), target):
-            commit(cell, started)
+    return [replace(request, artifacts=tuple(mine), runtime=runtime) for runtime, mine in missing.items()]
 
 
 def _key(cell: Cell | LatencyCell, target: str) -> str:
@@ -280,3 +321,12 @@ def _key(cell: Cell | LatencyCell, target: str) -> str:
 
 def with_store(config: SweepConfig, store_path: str | None) -> SweepConfig:
     return replace(config, store=store_path) if store_path else config
+
+
+def executor_for(config: SweepConfig) -> Executor:
+    """Dask workers when the sweep names a cluster, else this machine."""
+    if not config.cluster:
+        return LocalExecutor()
+    from .executors.cluster import DaskExecutor
+
+    return DaskExecutor(config.cluster, config.no_worker_timeout_s)

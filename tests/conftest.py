@@ -42,3 +42,27 @@ def small_artifacts(tmp_path_factory):
                                 validate_samples=32))
     assert all(r.status == "ok" for r in results), [r.reason for r in results]
     return {r.format: r.artifact.path for r in results}
+
+
+@pytest.fixture
+def in_process_cluster():
+    """start(**workers) -> the scheduler's address: workers in this process, each with its
+    own boards (this machine under those names) and/or the export resource."""
+    from distributed import Scheduler, SpecCluster, Worker
+
+    from edgebench.executors.cluster import BoardPlugin, WorkerSpec
+
+    clusters = []
+
+    def start(workers: dict[str, WorkerSpec]) -> str:
+        spec = {name: {"cls": Worker, "options": {
+            "nthreads": 1, "resources": w.resources(), "name": name,
+            "plugins": {BoardPlugin(w.boards, w.this_machine)}}} for name, w in workers.items()}
+        cluster = SpecCluster(workers=spec, scheduler={"cls": Scheduler, "options": {
+            "dashboard_address": ":0", "host": "127.0.0.1"}}, asynchronous=False)
+        clusters.append(cluster)
+        return cluster.scheduler_address
+
+    yield start
+    for cluster in clusters:
+        cluster.close()

@@ -265,6 +265,18 @@ def progress(total: int, title: str):
     return _Bar(total, title) if user_stderr().isatty() else _NoProgress()
 
 
+def cluster_status(info: dict) -> None:
+    """``edgebench cluster status``: each worker, what it offers and what it is running."""
+    table = _table(f"Dask scheduler {info['scheduler']}", ("worker", "address", "boards", "export",
+                                                           "in flight"))
+    for w in info["workers"]:
+        table.add_row(w["name"], w["address"], ", ".join(w["boards"]) or "-",
+                      "yes" if w["export"] else "no", "; ".join(w["in_flight"]) or "-")
+    console().print(table)
+    if not info["workers"]:
+        console().print("no workers: start one with `edgebench cluster worker SCHEDULER --board NAME`")
+
+
 def target_list(rows: list[dict]) -> None:
     """``edgebench targets list``: 'local' first, then each board's address and environments."""
     table = _table("edgebench targets", ("name", "address", "key", "kind", "environments"))

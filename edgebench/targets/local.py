@@ -18,11 +18,11 @@ from . import MAX_STDERR_BYTES, MAX_STDOUT_BYTES, ExecResult, TargetError, decod
 class LocalTarget:
     """Files stay where they are (``put`` returns the file's own path)."""
 
-    name = "local"
     emulated = False
 
-    def __init__(self, python: str = sys.executable):
+    def __init__(self, python: str = sys.executable, name: str = "local"):
         self.python = python
+        self.name = name  # another name: a cluster's fake board, measured on this machine
         self._scratch: str | None = None
 
     def agent_argv(self, runtime: str | None = None) -> list[str]:

@@ -175,6 +175,29 @@ def test_a_pi5_board_is_a_copy_with_its_own_host_keys_and_a_cortex_a76(emulated_
 
 
 # Last in this file: it stops the board every test above shares.
+def test_a_gateway_worker_drives_the_board_in_a_dask_sweep(emulated_board, tmp_path, run_cli,
+                                                          in_process_cluster):
+    """A Dask worker on this host offers board:NAME and reaches the board over SSH; the board
+    runs only the agent, and its cells come back with its own fingerprint."""
+    pytest.importorskip("distributed")
+    from edgebench.executors.cluster import WorkerSpec
+    from edgebench.store import Store
+
+    name = emulated_board["target"]
+    address = in_process_cluster({"exports": WorkerSpec("", export=True),
+                                  "gateway": WorkerSpec("", boards=(name,))})
+    config = tmp_path / "board.toml"
+    config.write_text(f'models = ["resnet18"]\nformats = ["onnx"]\nruntimes = ["onnxruntime"]\n'
+                      f'resolution = 32\nmin_runs = 2\nmin_seconds = 0.0\ntargets = ["{name}"]\n'
+                      f'out = "{tmp_path / "art"}"\nstore = "{tmp_path / "board.db"}"\n')
+    code, _, err = run_cli("sweep", config, "--cluster", address)
+    assert code == 0, err
+    with Store(tmp_path / "board.db") as store:
+        (cell,) = [a.record for a in store.latest_attempts() if a.record.KIND == "latency"]
+    assert cell.status == Status.OK and cell.target == name, cell.reason
+    assert cell.fingerprint["arch"] == "aarch64" and cell.fingerprint["emulated"] is True
+
+
 def test_the_emulate_command_starts_checks_and_stops_the_board(emulated_board, run_cli):
     port = emulated_board["port"]
     code, out, err = run_cli("targets", "emulate", "rpi4", "--port", port, "--json")
