@@ -92,6 +92,10 @@ class DaskExecutor:
                                                    return_when="FIRST_COMPLETED")
                 except distributed.TimeoutError:
                     done = set()
+                except distributed.client.FuturesCancelledError as e:  # the scheduler is gone
+                    raise ClusterError(f"lost the Dask scheduler ({len(pending)} items in flight "
+                                       "are not in the store): run the same command again once it "
+                                       "is back; finished cells are in the store") from e
                 for future in done:
                     finish(future, *self._outcome(future, pending[future]))
                 self._expire(pending, waiting_since, finish)

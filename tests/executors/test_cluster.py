@@ -19,7 +19,6 @@ from edgebench.store import Store
 from tests.helpers import assert_one_line_error
 
 pytest.importorskip("distributed")
-TERMINAL = {Status.OK, Status.UNSUPPORTED}
 
 
 def _config(tmp_path: Path, name: str, targets: list[str], **extra) -> Path:
@@ -105,30 +104,51 @@ def _spawn(*argv: str, log: Path) -> subprocess.Popen:
                             start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
-@pytest.fixture
-def loopback(tmp_path):
-    """A scheduler and worker processes on 127.0.0.1: yields (address, start_worker)."""
-    procs = []
-    scheduler_file = tmp_path / "scheduler.json"
-    procs.append(_spawn("distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
-                        "--dashboard-address", ":0", "--scheduler-file", str(scheduler_file),
-                        log=tmp_path / "scheduler.log"))
-    deadline = time.monotonic() + 60
-    while not scheduler_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    address = json.loads(scheduler_file.read_text())["address"]
+class Loopback:
+    """A scheduler and worker processes on 127.0.0.1 (each in its own process group)."""
 
-    def worker(name: str, *flags: str) -> subprocess.Popen:
-        proc = _spawn("edgebench", "cluster", "worker", address, "--name", name, *flags,
-                      log=tmp_path / f"{name}.log")
-        procs.append(proc)
+    def __init__(self, tmp_path: Path):
+        self.tmp_path, self.procs, self.scheduler = tmp_path, [], None
+        self.address = self.start_scheduler()
+
+    def start_scheduler(self) -> str:
+        scheduler_file = self.tmp_path / f"scheduler-{len(self.procs)}.json"
+        self.scheduler = _spawn("distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+                                "--dashboard-address", ":0", "--scheduler-file", str(scheduler_file),
+                                log=self.tmp_path / f"scheduler-{len(self.procs)}.log")
+        self.procs.append(self.scheduler)
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.address = json.loads(scheduler_file.read_text())["address"]
+        return self.address
+
+    def worker(self, name: str, *flags: str) -> subprocess.Popen:
+        proc = _spawn("edgebench", "cluster", "worker", self.address, "--name", name, *flags,
+                      log=self.tmp_path / f"{name}-{len(self.procs)}.log")
+        self.procs.append(proc)
         return proc
 
-    yield address, worker
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    def kill(self, proc: subprocess.Popen) -> None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                self.kill(proc)
+
+
+@pytest.fixture
+def loopback(tmp_path):
+    cluster = Loopback(tmp_path)
+    yield cluster
+    cluster.close()
+
+
+def _sweep(config: Path, address: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "edgebench", "sweep", str(config), "--cluster",
+                             address, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _status(address: str) -> dict:
@@ -149,15 +169,13 @@ def _wait_for_workers(address: str, count: int) -> dict:
 
 
 def test_killing_a_worker_mid_sweep_loses_nothing_and_duplicates_nothing(tmp_path, loopback):
-    address, worker = loopback
-    a = worker("gateway-a", "--board", "fake", "--this-machine", "--export")
-    worker("gateway-b", "--board", "fake", "--this-machine")
+    address = loopback.address
+    a = loopback.worker("gateway-a", "--board", "fake", "--this-machine", "--export")
+    loopback.worker("gateway-b", "--board", "fake", "--this-machine")
     info = _wait_for_workers(address, 2)
     assert {tuple(w["boards"]) for w in info["workers"]} == {("fake",)}
     config = _config(tmp_path, "killed", ["fake"], models='["resnet18"]', min_seconds="1.5")
-    sweep = subprocess.Popen([sys.executable, "-m", "edgebench", "sweep", str(config), "--cluster",
-                              address, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+    sweep = _sweep(config, address)
     victim, deadline = None, time.monotonic() + 300
     while victim is None and time.monotonic() < deadline and sweep.poll() is None:
         for w in _status(address)["workers"]:
@@ -165,13 +183,13 @@ def test_killing_a_worker_mid_sweep_loses_nothing_and_duplicates_nothing(tmp_pat
                 victim = w["in_flight"]
         time.sleep(0.2)
     assert victim, "gateway-a never ran a cell"
-    os.killpg(a.pid, signal.SIGKILL)  # the gateway host dies, with the agent it was running
+    loopback.kill(a)  # the gateway host dies, with the agent it was running
     out, err = sweep.communicate(timeout=600)
     assert sweep.returncode == 0, err
     with Store(tmp_path / "killed.db") as store:
         attempts = store.attempts()
         latest = store.latest_attempts()
-    assert all(a.status in TERMINAL for a in latest)  # every cell ended
+    assert all(a.status.is_verdict for a in latest)  # every cell ended
     keys = [a.cell_key for a in latest]
     assert len(keys) == len(set(keys))
     lost = [a for a in attempts if a.status == Status.INFRA_ERROR]
@@ -181,3 +199,38 @@ def test_killing_a_worker_mid_sweep_loses_nothing_and_duplicates_nothing(tmp_pat
         assert [b.status for b in later] == [Status.OK]
     assert sum(a.status == Status.OK for a in attempts) == sum(a.status == Status.OK for a in latest)
     assert len(_status(address)["workers"]) == 1
+
+
+def test_killing_the_scheduler_loses_only_cells_in_flight(tmp_path, loopback):
+    """The engine keeps nothing that matters: after the scheduler dies the sweep stops with a
+    one-line error, and the same sweep on a new scheduler runs only what is missing."""
+    loopback.worker("gateway", "--board", "fake", "--this-machine", "--export")
+    _wait_for_workers(loopback.address, 1)
+    config = _config(tmp_path, "lost", ["fake"], min_seconds="1.5")
+    sweep = _sweep(config, loopback.address)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and sweep.poll() is None:
+        if (tmp_path / "lost.db").exists():
+            with Store(tmp_path / "lost.db") as store:
+                if any(a.record.KIND == "latency" and a.status == Status.OK for a in store.attempts()):
+                    break
+        time.sleep(0.3)
+    loopback.kill(loopback.scheduler)
+    _, err = sweep.communicate(timeout=300)
+    assert sweep.returncode != 0 and "Traceback" not in err, err
+    assert "Dask scheduler" in err.strip().splitlines()[-1]
+    with Store(tmp_path / "lost.db") as store:
+        before = {a.cell_key for a in store.latest_attempts() if a.status == Status.OK}
+    assert before  # what finished before the loss is in the store
+    loopback.start_scheduler()
+    loopback.worker("gateway-again", "--board", "fake", "--this-machine", "--export")
+    _wait_for_workers(loopback.address, 1)
+    again = _sweep(config, loopback.address)
+    out, err = again.communicate(timeout=600)
+    assert again.returncode == 0, err
+    with Store(tmp_path / "lost.db") as store:
+        latest = store.latest_attempts()
+        oks = [a for a in store.attempts() if a.status == Status.OK]
+    assert all(a.status.is_verdict for a in latest), [(a.status, a.reason) for a in latest]
+    assert len(oks) == len({a.cell_key for a in oks})  # nothing measured twice
+    assert not before & {r["key"] for r in json.loads(out)["measured"]}  # not measured again
