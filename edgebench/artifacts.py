@@ -234,6 +234,20 @@ def staging(final: Path) -> Iterator[Path]:
         shutil.rmtree(stage, ignore_errors=True)
 
 
+def annotate(folder: Path, key: str, value) -> None:
+    """Add ``key`` to a committed artifact's manifest (its model files are untouched)."""
+    path = folder / MANIFEST
+    manifest = {**json.loads(path.read_text()), key: value}
+    partial = path.with_name(f"{MANIFEST}.partial-{os.getpid()}")
+    try:
+        partial.write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+        os.replace(partial, path)  # never a half-written manifest
+    except OSError as e:
+        partial.unlink(missing_ok=True)
+        raise OutputError(f"cannot update {path} ({e.strerror or e}): free space or check "
+                          "its permissions") from e
+
+
 def commit(stage: Path, final: Path, manifest: dict) -> Artifact:
     """Write the manifest last, then swap the staged folder into place."""
     manifest = {"schema_version": SCHEMA_VERSION, **manifest,

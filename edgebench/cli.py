@@ -295,9 +295,15 @@ def _precision_flags(command):
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("artifacts"),
               show_default=True, help="Artifact tree root; MODEL/FORMAT-PRECISION/ inside.")
 @click.option("--force", is_flag=True, help="Re-export even when a cached artifact matches.")
+@click.option("--accuracy-floor", "floor_text", default=None, metavar="99%|-1pt",
+              help="With --int8: the least top-1 an INT8 artifact may keep, against FP32 PyTorch on "
+              "the checkpoint's validation split; below it, the rescue ladder runs per format.")
+@click.option("--floor-samples", type=_Bounded(limits.FLOOR_SAMPLES), default=None,
+              help="Validation images the ladder scores each rung on [default: the whole split].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def export(model, formats_, calib, weights, resolution, layout, opset, dynamic_batch,
-           validate_samples, min_top1_agreement, out_dir, force, as_json, **precision_flags):
+           validate_samples, min_top1_agreement, out_dir, force, floor_text, floor_samples, as_json,
+           **precision_flags):
     """Export MODEL to ONNX, OpenVINO IR and TFLite; validate every artifact against PyTorch.
 
     FP32 is always made; --fp16, --bf16 and --int8 add precisions. Each artifact is
@@ -312,9 +318,22 @@ def export(model, formats_, calib, weights, resolution, layout, opset, dynamic_b
       edgebench export resnet50 --int8
       edgebench export efficientnet_b0 --formats tflite --fp16 --weights ckpt.pt
       edgebench export resnet18 --weights random --formats onnx --json
+      edgebench export efficientnet_b0 --weights ckpt.pt --int8 --accuracy-floor 99%
+    \b
+    With --accuracy-floor, an INT8 artifact below the floor climbs its format's rescue ladder
+    (another calibration with 4x the samples, the most sensitive layers kept in float, 16-bit
+    activations, FP16) until a rung meets it; every rung's top-1, size and p50 go into the
+    chosen artifact's manifest (`rescue`). Exit 4 when a format has no rung that meets it.
     """
     from .export import ExportRequest, planned_steps, run
+    from .export.rescue import AccuracyFloor
     from .report import console
+
+    floor = AccuracyFloor.parse(floor_text) if floor_text is not None else None
+    if floor is not None and not precision_flags["int8"]:
+        raise errors.UserInputError("--accuracy-floor judges INT8 artifacts: add --int8")
+    if floor_samples is not None and floor is None:
+        raise errors.UserInputError("--floor-samples has no effect without --accuracy-floor")
 
     for name in formats_ or ():
         formats.check_format(name)
@@ -328,12 +347,37 @@ def export(model, formats_, calib, weights, resolution, layout, opset, dynamic_b
 
     with console.progress(planned_steps(request), f"export {model}") as step:
         cells = run(request, step, _warn)
+    ladders = []
+    if floor is not None:
+        from .export import rescue
+
+        with console.counter(f"rescue ladder {model}") as count:
+            ladders = rescue.run(request, cells, floor, floor_samples,
+                                 lambda text: count(0, 0, text), _warn)
     with _output():
         if as_json:
-            _print_json([c.to_dict() for c in cells])
+            cells_json = [c.to_dict() for c in cells]
+            _print_json({"exports": cells_json, "rescue": [x.to_dict() for x in ladders]}
+                        if floor is not None else cells_json)
         else:
             console.exports(model, cells)
-    _raise_for_exports(model, cells)
+            if ladders:
+                console.ladders(ladders)
+    # with a floor, the ladder judges the INT8 artifacts; every other artifact as always
+    _raise_for_exports(model, [c for c in cells if floor is None or c.precision != "int8"])
+    unmet = [x for x in ladders if not x.met]
+    if unmet:
+        x = unmet[0]
+        best = max((r for r in x.rungs if r.top1 is not None), key=lambda r: r.top1, default=None)
+        raise errors.ValidationFailedError(
+            f"{model} {x.format}: no rung of the INT8 rescue ladder met the floor "
+            f"({x.floor}: top-1 {_pct(x.threshold)}); best: "
+            f"{f'{best.name} {best.top1:.2f}%' if best else 'none scored'}; every rung is in "
+            f"{x.rungs[0].folder or 'the output'}/manifest.json")
+
+
+def _pct(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:.2f}%"
 
 
 # The worst status decides an export's exit: most severe first.

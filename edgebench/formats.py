@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from .errors import UnsupportedError, UserInputError
@@ -116,10 +116,12 @@ class Capability:
     tools: tuple[str, ...]  # distributions whose versions key the export cache
     extra: str = "export"
     calibrated: bool = False  # needs calibration samples
+    rung: int = 0  # a rung of the INT8 rescue ladder (1 calibration, 2 sensitive layers, 3 16-bit)
+    variant: str | None = None  # the rung's name: its artifact folder is FORMAT-PRECISION-VARIANT
 
     @property
     def key(self) -> str:
-        return f"{self.format}-{self.precision}"
+        return f"{self.format}-{self.precision}" + (f"-{self.variant}" if self.variant else "")
 
     @property
     def file_name(self) -> str:
@@ -240,6 +242,44 @@ CAPABILITIES: tuple[Capability, ...] = (
                "edgebench.export.tflite:export_int8", _TFLITE_TOOLS, extra="tflite",
                calibrated=True),
 )
+
+
+# The INT8 rescue ladder's own rungs, tried in this order when an INT8 artifact falls below an
+# accuracy floor (``edgebench export --int8 --accuracy-floor``); the last rung of every format
+# is its FP16 artifact. A format without rungs here goes straight to FP16.
+RESCUE_RUNGS: tuple[Capability, ...] = (
+    Capability("onnx", "int8", "onnxruntime quantize_static (QDQ, Entropy calibration, 4x samples)",
+               "edgebench.export.onnx:export_int8_entropy", _ONNX_TOOLS, calibrated=True, rung=1,
+               variant="entropy"),
+    Capability("onnx", "int8", "onnxruntime quantize_static (QDQ, Percentile calibration, 4x "
+               "samples)", "edgebench.export.onnx:export_int8_percentile", _ONNX_TOOLS,
+               calibrated=True, rung=1, variant="percentile"),
+    Capability("onnx", "int8", "onnxruntime quantize_static, the most sensitive layers kept in "
+               "float (per-tensor quantisation noise on the calibration set)",
+               "edgebench.export.onnx:export_int8_keep_sensitive", _ONNX_TOOLS, calibrated=True,
+               rung=2, variant="keep-sensitive"),
+    Capability("onnx", "int8", "onnxruntime quantize_static, int8 weights and 16-bit activations "
+               "(com.microsoft QDQ: onnxruntime only)", "edgebench.export.onnx:export_int8_a16",
+               _ONNX_TOOLS, calibrated=True, rung=3, variant="a16"),
+)
+MORE_CALIBRATION = 4  # rung 1 calibrates on this many times the plain INT8 samples
+
+
+def rescue_rungs(fmt: str) -> list[Capability]:
+    """The ladder of ``fmt`` after plain INT8: its own rungs, then FP16 (rung 4)."""
+    own = [c for c in RESCUE_RUNGS if c.format == fmt]
+    try:
+        return own + [replace(lookup(fmt, "fp16"), rung=4)]
+    except UnsupportedError:
+        return own
+
+
+def rung(fmt: str, variant: str) -> Capability:
+    for cap in RESCUE_RUNGS:
+        if cap.format == fmt and cap.variant == variant:
+            return cap
+    raise UnsupportedError(f"no rescue rung {variant!r} for {fmt}: "
+                           f"{', '.join(c.variant for c in RESCUE_RUNGS if c.format == fmt) or 'none'}")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ import tempfile
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import ExportError, UserInputError, first_line
 from ..privacy import disable_telemetry
 from .options import ExportContext, ExportInfo, input_shape
@@ -95,24 +97,107 @@ def export_fp16(ctx: ExportContext, path: Path) -> ExportInfo:
 
 def export_int8(ctx: ExportContext, path: Path) -> ExportInfo:
     """Static QDQ: per-channel symmetric int8 weights, uint8 activations, MinMax ranges."""
-    from onnxruntime.quantization import (CalibrationMethod, QuantFormat, QuantType,
-                                          quantize_static)
-    from onnxruntime.quantization.shape_inference import quant_pre_process
+    return _quantize(ctx, path)
+
+
+def export_int8_entropy(ctx: ExportContext, path: Path) -> ExportInfo:
+    """Rescue rung 1: activation ranges from the entropy (KL) criterion, not min/max."""
+    return _quantize(ctx, path, calibration="Entropy")
+
+
+def export_int8_percentile(ctx: ExportContext, path: Path) -> ExportInfo:
+    """Rescue rung 1: activation ranges clipped at the 99.999th percentile."""
+    return _quantize(ctx, path, calibration="Percentile")
+
+
+def export_int8_keep_sensitive(ctx: ExportContext, path: Path) -> ExportInfo:
+    """Rescue rung 2: plain INT8 first, then the nodes whose outputs carry the most
+    quantisation noise on the calibration set (lowest signal-to-noise), and the first and
+    last quantised nodes, stay in float."""
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        plain = Path(tmp) / "plain.onnx"
+        _quantize(ctx, plain)
+        keep = sensitive_nodes(ctx, plain)
+    return _quantize(ctx, path, exclude=keep)
+
+
+def export_int8_a16(ctx: ExportContext, path: Path) -> ExportInfo:
+    """Rescue rung 3: int8 weights, 16-bit activations (the com.microsoft QDQ operators)."""
+    return _quantize(ctx, path, activations="QUInt16")
+
+
+SENSITIVE_SHARE = 0.1  # rung 2 keeps this share of the quantised nodes in float (at least 3)
+SENSITIVITY_SAMPLES = 32
+
+
+def sensitive_nodes(ctx: ExportContext, qdq_model: Path) -> tuple[str, ...]:
+    """The float model's nodes to keep out of quantisation, most sensitive first."""
+    import onnx
+    from onnxruntime.quantization.qdq_loss_debug import (collect_activations, compute_activation_error,
+                                                         create_activation_matching,
+                                                         modify_model_output_intermediate_tensors)
 
     from .calibration import onnxruntime_reader
 
-    settings = {"format": "QDQ", "per_channel": True, "activations": "QUInt8", "weights": "QInt8",
-                "calibration": "MinMax", "samples": len(ctx.calibration)}
+    samples = ctx.calibration[:SENSITIVITY_SAMPLES]
+    found = []
+    with tempfile.TemporaryDirectory(dir=qdq_model.parent) as tmp:
+        for model in (qdq_model, ctx.base):
+            augmented = Path(tmp) / f"augmented-{len(found)}.onnx"
+            modify_model_output_intermediate_tensors(str(model), str(augmented))
+            found.append(collect_activations(str(augmented), onnxruntime_reader(samples, INPUT_NAME)))
+    noise = compute_activation_error(create_activation_matching(*found))
+    # the quantiser keeps the names of the nodes it quantises: the QDQ graph names them
+    graph = onnx.load(str(qdq_model), load_external_data=False).graph
+    producer = {out: node.name for node in graph.node for out in node.output}
+    quantised = [node.name for node in graph.node if node.op_type in QUANTISED_OPS]
+    if not quantised:
+        return ()
+    # a tensor's noise belongs to the node that wrote it (lowest SNR: most sensitive)
+    ranked = sorted(((e["qdq_err"], producer[name]) for name, e in noise.items()
+                     if name in producer and producer[name] in quantised and np.isfinite(e["qdq_err"])))
+    count = max(3, round(SENSITIVE_SHARE * len(quantised)))
+    keep = [quantised[0], quantised[-1]] + [node for _, node in ranked]
+    return tuple(dict.fromkeys(keep))[:count]
+
+
+QUANTISED_OPS = ("Conv", "Gemm", "MatMul")
+
+
+def _quantize(ctx: ExportContext, path: Path, calibration: str = "MinMax", exclude: tuple = (),
+              activations: str = "QUInt8") -> ExportInfo:
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from ._quiet import captured_output
+
+    settings = {"format": "QDQ", "per_channel": True, "activations": activations, "weights": "QInt8",
+                "calibration": calibration, "samples": len(ctx.calibration)}
+    extra = {}
+    if activations.endswith("16"):  # as com.microsoft QDQ: onnxruntime's own operators
+        extra["UseQDQContribOps"] = True
+    if exclude:
+        settings["kept_in_float"] = list(exclude)
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         try:
             quant_pre_process(str(ctx.base), str(prepared))
-            quantize_static(str(prepared), str(path), onnxruntime_reader(ctx.calibration, INPUT_NAME),
-                            quant_format=QuantFormat.QDQ, per_channel=True,
-                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                            calibrate_method=CalibrationMethod.MinMax)
+            with captured_output():  # the Entropy and Percentile calibrators print to stdout
+                _quantize_static(prepared, path, ctx, calibration, exclude, activations, extra)
         except Exception as e:  # the quantiser raises plain exceptions
             raise ExportError(f"onnxruntime quantize_static failed: {first_line(e)}") from e
     opsets = _keep_used_opsets(path)
     _check(path)
     return _info(ctx, quantization=settings, opset_imports=opsets)
+
+
+def _quantize_static(prepared: Path, path: Path, ctx: ExportContext, calibration: str, exclude: tuple,
+                     activations: str, extra: dict) -> None:
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    from .calibration import onnxruntime_reader
+
+    quantize_static(str(prepared), str(path), onnxruntime_reader(ctx.calibration, INPUT_NAME),
+                    quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=getattr(QuantType, activations), weight_type=QuantType.QInt8,
+                    calibrate_method=getattr(CalibrationMethod, calibration),
+                    nodes_to_exclude=list(exclude) or None, extra_options=extra or None)

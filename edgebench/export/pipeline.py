@@ -57,6 +57,7 @@ class ExportRequest:
     force: bool = False
     explicit_formats: bool = True  # unsupported pairs are errors, not "unsupported" rows
     validation_timeout_s: float = DEFAULT_VALIDATION_TIMEOUT_S
+    rung: str | None = None  # a rescue rung (formats.RESCUE_RUNGS) instead of the precisions
 
 
 def planned_steps(request: ExportRequest) -> int:
@@ -111,6 +112,9 @@ def _plan(request: ExportRequest) -> tuple[list[formats.Capability], list[tuple[
         if request.layout not in formats.FORMATS[fmt].layouts:
             raise UnsupportedError(f"{fmt} does not take {request.layout} inputs: it takes "
                                    f"{', '.join(formats.FORMATS[fmt].layouts)}")
+        if request.rung:  # the FP32 base it is made from, then the rung itself
+            caps += [formats.lookup(fmt, BASE_PRECISION), formats.rung(fmt, request.rung)]
+            continue
         for precision in precisions:
             try:
                 caps.append(formats.lookup(fmt, precision))
@@ -420,6 +424,7 @@ def _export_one(export: _Export, cap, key, exporter, ctx: ExportContext, preproc
             "format": cap.format,
             "precision": cap.precision,
             "converter": cap.converter,
+            "rescue_rung": {"rung": cap.rung, "name": cap.variant} if cap.variant else None,
             **info.extra,
             "calibration": calibration_source,
             "calibration_id": export.calibration_id if cap.calibrated else None,

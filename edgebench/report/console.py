@@ -265,6 +265,25 @@ def progress(total: int, title: str):
     return _Bar(total, title) if user_stderr().isatty() else _NoProgress()
 
 
+def ladders(found) -> None:
+    """``export --accuracy-floor``: each format's rescue ladder, the chosen rung marked."""
+    for ladder in found:
+        fp32 = "unknown" if ladder.fp32_top1 is None else f"{ladder.fp32_top1:.2f}%"
+        floor = "unknown" if ladder.threshold is None else f"{ladder.threshold:.2f}%"
+        table = _table(f"{ladder.model} {ladder.format}: INT8 rescue ladder (floor {ladder.floor}: "
+                       f"{floor}; FP32 PyTorch {fp32} on {ladder.dataset})",
+                       ("rung", "name", "top-1 %", "size MB", "p50 ms", "status", "chosen"),
+                       right=("top-1 %", "size MB", "p50 ms"))
+        for r in ladder.rungs:
+            table.add_row(str(r.rung), r.name, _num(r.top1, "{:.2f}"), _num(r.size_mb, "{:.2f}"),
+                          _num(r.p50_ms, "{:.2f}"), r.status, "yes" if r.name == ladder.chosen else "")
+        console().print(table)
+        verdict = (f"chosen: {ladder.chosen}" if ladder.met else "unrescuable: no rung met the floor")
+        if ladder.slower_than_fp32:
+            verdict += f" (slower_than_fp32: FP32 p50 {ladder.fp32_p50_ms:.2f} ms)"
+        console().print(verdict)
+
+
 def cluster_status(info: dict) -> None:
     """``edgebench cluster status``: each worker, what it offers and what it is running."""
     table = _table(f"Dask scheduler {info['scheduler']}", ("worker", "address", "boards", "export",

@@ -1,0 +1,117 @@
+"""The INT8 rescue ladder on a trained checkpoint: every rung exported, validated, scored on
+the checkpoint's own validation split and timed; the first rung that meets the floor wins."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from edgebench import formats
+from edgebench.artifacts import read
+from edgebench.export import ExportRequest, run as export
+from edgebench.export.rescue import AccuracyFloor, run as rescue
+from edgebench.train import TrainRequest, run as train
+from tests.helpers import assert_one_line_error
+
+SAMPLES = 300
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ckpt") / "r18.pt"
+    train(TrainRequest("resnet18", "fashion-mnist:train:1024", epochs=2, batch=64, out=out))
+    return out
+
+
+@pytest.fixture(scope="module")
+def made(checkpoint, tmp_path_factory):
+    """ONNX FP32 + INT8 of the checkpoint (calibrated on 8 images): (request, cells)."""
+    request = ExportRequest(model="resnet18", weights=str(checkpoint), formats=("onnx",),
+                            precisions=("int8",), calib="fashion-mnist:8", validate_samples=64,
+                            out_dir=tmp_path_factory.mktemp("art"))
+    return request, export(request)
+
+
+@pytest.fixture(scope="module")
+def unreachable(made):
+    """A floor above FP32 itself (the CLI refuses one): every rung is tried, none meets it."""
+    request, cells = made
+    (ladder,) = rescue(request, cells, AccuracyFloor("101%", 1.01, True), SAMPLES)
+    return ladder
+
+
+def test_every_rung_is_tried_in_order_and_recorded(unreachable):
+    ladder = unreachable
+    expected = ["int8"] + [c.variant or c.precision for c in formats.rescue_rungs("onnx")]
+    assert [r.name for r in ladder.rungs] == expected
+    assert [r.rung for r in ladder.rungs] == sorted(r.rung for r in ladder.rungs)
+    assert not ladder.met and ladder.chosen is None
+    assert ladder.threshold == pytest.approx(1.01 * ladder.fp32_top1)
+    for r in ladder.rungs:  # never a rung without its measured accuracy, or why not
+        assert (r.top1 is not None and r.size_mb > 0 and r.p50_ms > 0) or r.status != "ok", r
+    fp16 = ladder.rungs[-1]
+    assert fp16.rung == 4 and abs(fp16.top1 - ladder.fp32_top1) <= 1.0  # FP16: FP32's accuracy
+    assert ladder.fp32_p50_ms > 0
+
+
+def test_rung_artifacts_say_which_rung_they_are(unreachable):
+    by_name = {r.name: r for r in unreachable.rungs}
+    a16 = read(Path(by_name["a16"].folder)).manifest
+    assert a16["rescue_rung"] == {"rung": 3, "name": "a16"}
+    assert a16["quantization"]["activations"] == "QUInt16"
+    kept = read(Path(by_name["keep-sensitive"].folder)).manifest["quantization"]["kept_in_float"]
+    assert len(kept) >= 3 and len(set(kept)) == len(kept)
+    entropy = read(Path(by_name["entropy"].folder)).manifest["quantization"]
+    assert entropy["calibration"] == "Entropy" and entropy["samples"] == 8 * formats.MORE_CALIBRATION
+    # unrescuable: the whole ladder is in the plain INT8 artifact's manifest
+    plain = read(Path(unreachable.rungs[0].folder)).manifest["rescue"]
+    assert plain["met"] is False and len(plain["rungs"]) == len(unreachable.rungs)
+
+
+def test_the_first_rung_that_meets_the_floor_wins(made, unreachable):
+    """A floor at a measured rung's top-1: the ladder stops at the first rung reaching it
+    (the exports are cache hits now)."""
+    request, cells = made
+    scored = [r for r in unreachable.rungs if r.top1 is not None]
+    best = max(r.top1 for r in scored)
+    winner = next(r for r in scored if r.top1 >= best)
+    share = best / unreachable.fp32_top1
+    (ladder,) = rescue(request, cells, AccuracyFloor(f"{share:%}", share, True), SAMPLES)
+    assert ladder.met and ladder.chosen == winner.name
+    assert ladder.rungs[-1].name == winner.name  # nothing tried after it
+    chosen = read(Path(ladder.rungs[-1].folder)).manifest["rescue"]
+    assert chosen["chosen"] == winner.name
+    assert chosen["slower_than_fp32"] == (ladder.rungs[-1].p50_ms > ladder.fp32_p50_ms)
+
+
+def test_the_cli_keeps_int8_that_meets_the_floor(made, checkpoint, run_cli):
+    request, _ = made
+    code, out, err = run_cli("export", "resnet18", "--weights", checkpoint, "--formats", "onnx", "--int8",
+                             "--calib", "fashion-mnist:8", "--validate-samples", "64",
+                             "--accuracy-floor", "-100pt", "--floor-samples", SAMPLES,
+                             "--out", request.out_dir, "--json")
+    assert code == 0, err
+    (ladder,) = json.loads(out)["rescue"]
+    assert ladder["met"] and ladder["chosen"] == "int8" and len(ladder["rungs"]) == 1
+    assert ladder["rungs"][0]["top1"] is not None
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--int8", "--accuracy-floor", "lots"], "give a share of the FP32 top-1 (99%)"),
+    (["--int8", "--accuracy-floor", "150%"], "give a share"),
+    (["--accuracy-floor", "99%"], "add --int8"),
+    (["--int8", "--floor-samples", "10"], "no effect without --accuracy-floor"),
+])
+def test_bad_floors_are_one_line(run_cli, tmp_path, args, needle):
+    code, _, err = run_cli("export", "resnet18", "--weights", "random", "--formats", "onnx",
+                           "--out", tmp_path, *args)
+    assert_one_line_error(code, err, needle, expected_code=2)
+
+
+def test_a_floor_needs_labelled_data(run_cli, tmp_path):
+    code, _, err = run_cli("export", "resnet18", "--weights", "random", "--formats", "onnx", "--int8",
+                           "--resolution", "32", "--validate-samples", "16", "--accuracy-floor", "99%",
+                           "--out", tmp_path)
+    assert_one_line_error(code, err, "needs labelled data", expected_code=2)
