@@ -66,3 +66,13 @@ def in_process_cluster():
     yield start
     for cluster in clusters:
         cluster.close()
+
+
+@pytest.fixture(scope="session")
+def fm_checkpoint(tmp_path_factory):
+    """ResNet-18 trained on 1,024 Fashion-MNIST images for 2 epochs (32 px): a real checkpoint."""
+    from edgebench.train import TrainRequest, run as train
+
+    out = tmp_path_factory.mktemp("ckpt") / "r18.pt"
+    train(TrainRequest("resnet18", "fashion-mnist:train:1024", epochs=2, batch=64, out=out))
+    return out

@@ -15,7 +15,6 @@ from edgebench.evaluate import EvalRequest, run
 from edgebench.export import ExportRequest, run as export
 from edgebench.results import AccuracyCell, Status
 from edgebench.targets.local import LocalTarget
-from edgebench.train import TrainRequest, run as train
 from edgebench.zoo.spec import Preprocess
 from tests.helpers import assert_one_line_error
 
@@ -23,10 +22,8 @@ DATA = "fashion-mnist:test:400"
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    out = tmp_path_factory.mktemp("ckpt") / "r18.pt"
-    train(TrainRequest("resnet18", "fashion-mnist:train:1024", epochs=2, batch=64, out=out))
-    return out
+def checkpoint(fm_checkpoint):
+    return fm_checkpoint
 
 
 @pytest.fixture(scope="module")

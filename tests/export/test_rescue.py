@@ -12,17 +12,14 @@ from edgebench import formats
 from edgebench.artifacts import read
 from edgebench.export import ExportRequest, run as export
 from edgebench.export.rescue import AccuracyFloor, run as rescue
-from edgebench.train import TrainRequest, run as train
 from tests.helpers import assert_one_line_error
 
 SAMPLES = 300
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    out = tmp_path_factory.mktemp("ckpt") / "r18.pt"
-    train(TrainRequest("resnet18", "fashion-mnist:train:1024", epochs=2, batch=64, out=out))
-    return out
+def checkpoint(fm_checkpoint):
+    return fm_checkpoint
 
 
 @pytest.fixture(scope="module")
