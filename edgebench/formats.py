@@ -245,8 +245,8 @@ CAPABILITIES: tuple[Capability, ...] = (
 
 
 # The INT8 rescue ladder's own rungs, tried in this order when an INT8 artifact falls below an
-# accuracy floor (``edgebench export --int8 --accuracy-floor``); the last rung of every format
-# is its FP16 artifact. A format without rungs here goes straight to FP16.
+# accuracy floor (``edgebench export --int8 --accuracy-floor``), each format's in rung order;
+# the last rung of every format is its FP16 artifact.
 RESCUE_RUNGS: tuple[Capability, ...] = (
     Capability("onnx", "int8", "onnxruntime quantize_static (QDQ, Entropy calibration, 4x samples)",
                "edgebench.export.onnx:export_int8_entropy", _ONNX_TOOLS, calibrated=True, rung=1,
@@ -261,6 +261,13 @@ RESCUE_RUNGS: tuple[Capability, ...] = (
     Capability("onnx", "int8", "onnxruntime quantize_static, int8 weights and 16-bit activations "
                "(com.microsoft QDQ: onnxruntime only)", "edgebench.export.onnx:export_int8_a16",
                _ONNX_TOOLS, calibrated=True, rung=3, variant="a16"),
+    Capability("openvino", "int8", "NNCF post-training quantisation (mean-quantile activation "
+               "ranges, full bias correction, 4x samples)",
+               "edgebench.export.openvino:export_int8_quantile", (*_OV_TOOLS, "nncf"),
+               extra="openvino", calibrated=True, rung=1, variant="quantile"),
+    Capability("tflite", "int8", "ai-edge-quantizer static_wi8_ai16 (int8 weights, 16-bit "
+               "activations)", "edgebench.export.tflite:export_int8_a16", _TFLITE_TOOLS,
+               extra="tflite", calibrated=True, rung=3, variant="a16"),
 )
 MORE_CALIBRATION = 4  # rung 1 calibrates on this many times the plain INT8 samples
 

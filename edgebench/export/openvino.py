@@ -54,18 +54,39 @@ def export_bf16(ctx: ExportContext, path: Path) -> ExportInfo:
 
 def export_int8(ctx: ExportContext, path: Path) -> ExportInfo:
     """NNCF post-training quantisation over the shared calibration samples."""
+    return _quantize(ctx, path)
+
+
+def export_int8_quantile(ctx: ExportContext, path: Path) -> ExportInfo:
+    """Rescue rung 1: activation ranges from the mean of per-sample quantiles (outliers
+    clipped) and the full bias correction, not the fast one."""
+    return _quantize(ctx, path, ranges="MEAN_QUANTILE", fast_bias_correction=False)
+
+
+def _quantize(ctx: ExportContext, path: Path, ranges: str | None = None,
+              fast_bias_correction: bool = True) -> ExportInfo:
     ov = require("openvino", "openvino")
     nncf = require("nncf", "openvino")
     from ._quiet import captured_output
     from .calibration import nncf_dataset
 
+    options = {}
+    if ranges:
+        from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters
+        from nncf.quantization.range_estimator import RangeEstimatorParametersSet
+
+        options["advanced_parameters"] = AdvancedQuantizationParameters(
+            activations_range_estimator_params=getattr(RangeEstimatorParametersSet, ranges))
     try:
         with captured_output():  # NNCF draws its own progress bars
             quantized = nncf.quantize(ov.Core().read_model(str(ctx.base)),
                                       nncf_dataset(ctx.calibration),
-                                      subset_size=len(ctx.calibration))
+                                      subset_size=len(ctx.calibration),
+                                      fast_bias_correction=fast_bias_correction, **options)
     except Exception as e:  # NNCF raises many types
         raise ExportError(f"nncf.quantize failed: {first_line(e)}") from e
     ov.save_model(quantized, str(path), compress_to_fp16=False)
     return _info(ctx, path, quantization={"tool": "nncf", "preset": "performance",
+                                          "ranges": ranges or "default",
+                                          "fast_bias_correction": fast_bias_correction,
                                           "samples": len(ctx.calibration)})

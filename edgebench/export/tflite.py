@@ -74,12 +74,21 @@ def export_fp16(ctx: ExportContext, path: Path) -> ExportInfo:
 
 def export_int8(ctx: ExportContext, path: Path) -> ExportInfo:
     """Full-integer INT8: int8 weights and activations, int8 input and output tensors."""
+    return _static(ctx, path, "static_wi8_ai8")
+
+
+def export_int8_a16(ctx: ExportContext, path: Path) -> ExportInfo:
+    """Rescue rung 3: int8 weights, 16-bit activations (TFLite's 16x8 quantisation)."""
+    return _static(ctx, path, "static_wi8_ai16")
+
+
+def _static(ctx: ExportContext, path: Path, name: str) -> ExportInfo:
     from ai_edge_quantizer import recipe
 
     from ..runtimes.tflite import _interpreter
     from .calibration import litert_signature_data
 
-    _, qt = _quantizer(ctx, recipe.static_wi8_ai8())
+    _, qt = _quantizer(ctx, getattr(recipe, name)())
     Interpreter, _, _ = _interpreter()
     signatures = Interpreter(model_path=str(ctx.base)).get_signature_list()
     signature, io = next(iter(signatures.items()))
@@ -90,6 +99,6 @@ def export_int8(ctx: ExportContext, path: Path) -> ExportInfo:
             calibrated = qt.calibrate(data, num_threads=os.cpu_count() or 1)
             qt.quantize(calibrated).export_model(str(path))
     except Exception as e:  # the quantizer raises many types
-        raise ExportError(f"ai-edge-quantizer INT8 failed: {first_line(e)}") from e
-    return _describe(path, ctx, quantization={"tool": "ai-edge-quantizer", "recipe": "static_wi8_ai8",
+        raise ExportError(f"ai-edge-quantizer {name} failed: {first_line(e)}") from e
+    return _describe(path, ctx, quantization={"tool": "ai-edge-quantizer", "recipe": name,
                                               "samples": len(ctx.calibration)})

@@ -39,6 +39,27 @@ def unreachable(made):
     return ladder
 
 
+@pytest.fixture(scope="module")
+def other_formats(checkpoint, tmp_path_factory):
+    """The OpenVINO and TFLite ladders under a floor none meets: {format: ladder}."""
+    request = ExportRequest(model="resnet18", weights=str(checkpoint), formats=("openvino", "tflite"),
+                            precisions=("int8",), calib="fashion-mnist:8", validate_samples=64,
+                            out_dir=tmp_path_factory.mktemp("art-others"))
+    ladders = rescue(request, export(request), AccuracyFloor("101%", 1.01, True), SAMPLES)
+    return {x.format: x for x in ladders}
+
+
+@pytest.mark.parametrize("fmt", ["openvino", "tflite"])
+def test_each_formats_ladder_is_its_rungs_then_fp16(other_formats, fmt):
+    ladder = other_formats[fmt]
+    assert [r.name for r in ladder.rungs] == ["int8"] + [c.variant or c.precision
+                                                         for c in formats.rescue_rungs(fmt)]
+    assert ladder.rungs[-1].rung == 4 and not ladder.met
+    for r in ladder.rungs:
+        assert r.top1 is not None and r.p50_ms > 0 and r.size_mb > 0, r
+        assert read(Path(r.folder)).manifest["format"] == fmt
+
+
 def test_every_rung_is_tried_in_order_and_recorded(unreachable):
     ladder = unreachable
     expected = ["int8"] + [c.variant or c.precision for c in formats.rescue_rungs("onnx")]
