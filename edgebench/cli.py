@@ -963,7 +963,7 @@ def cluster_worker(scheduler, boards, export, this_machine, name):
     spec = WorkerSpec(scheduler=scheduler, boards=tuple(boards), export=export,
                       this_machine=this_machine, name=name)
     serve(spec, lambda address: _say(f"worker {address}: offers {', '.join(spec.resources())} "
-                                     f"to {scheduler} (Ctrl-C stops it)"))
+                                     f"to {scheduler} (Ctrl-C stops it)"), _say)
 
 
 @cluster.command("status")

@@ -69,6 +69,7 @@ MIN_RUNS = Range("--min-runs", 1, MAX_RUNS, integer=True)
 MIN_SECONDS = Range("--min-seconds", 0, MAX_DURATION_S, unit=" s")
 MAX_SECONDS = Range("--max-seconds", 0.001, MAX_DURATION_S, unit=" s")
 TIMEOUT = Range("--timeout", 0.1, MAX_TIMEOUT_S, unit=" s")
+NO_WORKER_TIMEOUT = Range("no_worker_timeout_s", 0.1, MAX_TIMEOUT_S, unit=" s")
 AGREEMENT = Range("--min-top1-agreement", 0, 1)
 OPSET = Range("--opset", 7, 30, integer=True)
 

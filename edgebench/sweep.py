@@ -126,6 +126,7 @@ class SweepConfig:
                 raise UserInputError(f"{where}: unknown torch mode {mode!r}: choose from "
                                      f"{', '.join(TORCH_MODES)}")
         limits.RESOLUTION.check(self.resolution)
+        limits.NO_WORKER_TIMEOUT.check(self.no_worker_timeout_s)
         if self.dataset is not None:
             from .data.labelled import DatasetSpec
 

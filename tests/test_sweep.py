@@ -91,6 +91,8 @@ def _count(path) -> int:
     ("models = [\"resnet18\"]\nthreads = 0\n", "threads"),
     ("models = [\"resnet18\"]\ndataset = \"mnist-of-dreams\"\n", "mnist-of-dreams"),
     ("models = [\"resnet18\"]\ntorch_modes = [\"turbo\"]\n", "unknown torch mode 'turbo'"),
+    ("models = [\"resnet18\"]\nno_worker_timeout_s = nan\n", "no_worker_timeout_s"),
+    ("models = [\"resnet18\"]\nno_worker_timeout_s = -1.0\n", "no_worker_timeout_s"),
 ])
 def test_bad_sweep_files_are_one_line(tmp_path, run_cli, text, needle):
     path = tmp_path / "bad.toml"

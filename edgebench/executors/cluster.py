@@ -35,6 +35,7 @@ STARTED = "edgebench-started"
 DEFAULT_NO_WORKER_TIMEOUT_S = 120.0
 POLL_S = 0.5
 CONNECT_TIMEOUT_S = 10
+JOIN_TIMEOUT_S = 60  # a worker waits this long for its scheduler, at start and after losing it
 
 
 class WorkerLost(Exception):
@@ -49,6 +50,16 @@ def _dask():
     return distributed
 
 
+def connect(address: str):
+    """A Dask client of the scheduler at ``address``, or a one-line error."""
+    distributed = _dask()
+    try:
+        return distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as e:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {first_line(e)}: start "
+                           "one (dask scheduler) or check the address") from e
+
+
 def describe(resource: str) -> str:
     return f"board {resource[len(BOARD_PREFIX):]}" if resource.startswith(BOARD_PREFIX) else resource
 
@@ -57,13 +68,8 @@ class DaskExecutor:
     """Items as Dask tasks pinned by worker resources; see the module's docstring."""
 
     def __init__(self, address: str, no_worker_timeout_s: float = DEFAULT_NO_WORKER_TIMEOUT_S):
-        distributed = _dask()
         self.no_worker_timeout_s = no_worker_timeout_s
-        try:
-            self.client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as e:
-            raise ClusterError(f"cannot reach the Dask scheduler at {address}: {first_line(e)}: start "
-                               f"one (dask scheduler) or check the address") from e
+        self.client = connect(address)
 
     def run(self, items: list[Item], on_done: OnDone) -> None:
         distributed = _dask()
@@ -215,7 +221,7 @@ class WorkerSpec:
                     get(board)  # an unknown board is a one-line error here, not in a cell
 
 
-def serve(spec: WorkerSpec, ready=lambda address: None) -> None:
+def serve(spec: WorkerSpec, ready=lambda address: None, starting=lambda text: None) -> None:
     """Run a single-threaded worker for ``spec`` until it is stopped."""
     distributed = _dask()
     import dask
@@ -223,12 +229,14 @@ def serve(spec: WorkerSpec, ready=lambda address: None) -> None:
     spec.check()
     # nothing periodic of Dask's beside a measurement that runs on this host
     dask.config.set({"distributed.worker.profile.enabled": False})
+    starting(f"joining {spec.scheduler} (gives up after {JOIN_TIMEOUT_S} s without it)")
 
     async def main() -> None:
         async with distributed.Worker(
                 spec.scheduler, nthreads=1, resources=spec.resources(), dashboard=False,
                 name=spec.name or f"edgebench-{'-'.join(spec.boards) or 'export'}-{uuid.uuid4().hex[:4]}",
-                plugins={BoardPlugin(spec.boards, spec.this_machine)}, death_timeout=60) as worker:
+                plugins={BoardPlugin(spec.boards, spec.this_machine)},
+                death_timeout=JOIN_TIMEOUT_S) as worker:
             ready(worker.address)
             await worker.finished()
 
@@ -240,12 +248,7 @@ def serve(spec: WorkerSpec, ready=lambda address: None) -> None:
 
 def status(address: str) -> dict:
     """Workers, what each offers and the edgebench items each is running."""
-    distributed = _dask()
-    try:
-        client = distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as e:
-        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {first_line(e)}") from e
-    with client:
+    with connect(address) as client:
         workers = client.scheduler_info(n_workers=-1).get("workers", {})
         processing = client.processing()
     out = []
