@@ -100,14 +100,6 @@ def _peak_rss_mb() -> float | None:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
-def _input_shape(job: Job) -> tuple[int, ...]:
-    shape = list(job.model.input_shape) or [1, 3, job.model.resolution or 224, job.model.resolution or 224]
-    shape[0] = job.settings.batch
-    if not all(isinstance(d, int) and d > 0 for d in shape):
-        raise ValueError(f"input shape {shape} is not fully known: export with a static shape")
-    return tuple(shape)
-
-
 def _load(job: Job, install_hint: str | None = None):
     """(session, load_ms) or a load_failed reply."""
     try:
@@ -149,7 +141,7 @@ def _latency(job: Job, session, load_ms: float) -> AgentReply:
     done = {"load_ms": load_ms, "settings_used": session.settings_used,
             "fingerprint": fingerprint.collect()}
     try:
-        shape = _input_shape(job)
+        shape = job.model.shape(job.settings.batch)
         x = np.random.default_rng(INPUT_SEED).standard_normal(shape).astype(job.input_dtype)
         native = session.prepare(x)
         started = time.perf_counter()

@@ -37,6 +37,14 @@ class ModelRef:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def shape(self, batch: int) -> tuple[int, ...]:
+        """The input shape at ``batch``; ValueError when a dimension is not known."""
+        shape = list(self.input_shape) or [1, 3, self.resolution or 224, self.resolution or 224]
+        shape[0] = batch
+        if not all(isinstance(d, int) and d > 0 for d in shape):
+            raise ValueError(f"input shape {shape} is not fully known: export with a static shape")
+        return tuple(shape)
+
     @classmethod
     def from_dict(cls, d: dict) -> "ModelRef":
         return cls(**{**d, "input_shape": tuple(d.get("input_shape") or ()),

@@ -69,7 +69,11 @@ class Session:
             "threads": torch.get_num_threads(),
         }
         if settings.compile:
-            self.settings_used["compile"] = self._compile(_input_shape(ref, settings.batch))
+            try:
+                shape = ref.shape(settings.batch)
+            except ValueError as e:
+                raise LoadError(f"torch.compile needs a static input shape: {e}") from e
+            self.settings_used["compile"] = self._compile(shape)
 
     def _compile(self, shape: tuple[int, ...]) -> dict:
         """Compile for this one input shape and run it once: the compile is load time."""
@@ -136,13 +140,6 @@ class Session:
 
     def to_numpy(self, output) -> np.ndarray:
         return output.float().cpu().numpy()
-
-
-def _input_shape(ref: ModelRef, batch: int) -> tuple[int, ...]:
-    shape = list(ref.input_shape) or [1, 3, ref.resolution or 224, ref.resolution or 224]
-    if not all(isinstance(d, int) and d > 0 for d in shape[1:]):
-        raise LoadError(f"input shape {shape} is not fully known: torch.compile needs a static shape")
-    return (batch, *shape[1:])
 
 
 def _build(torch, ref: ModelRef):
