@@ -57,6 +57,12 @@ class Source:
     tools: tuple[tuple[str, str], ...] = ()
     manifest: dict | None = field(default=None, compare=False, hash=False)  # artifacts only
 
+    @property
+    def converter_name(self) -> str | None:
+        """The artifact's converter when it is not its format's own (``--converter``)."""
+        name = (self.manifest or {}).get("converter_name")
+        return None if name in (None, formats.DEFAULT_CONVERTER) else name
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -185,7 +191,8 @@ def not_measured(cell: Cell, request: BenchRequest, target: str, status: Status,
         label=s.label, model=s.model_name, format=s.model.format, precision=cell.precision,
         runtime=cell.runtime, target=target, status=status, stage=stage,
         key=cell.key(target).digest, reason=reason, settings=cell.settings,
-        harness=request.harness, size_bytes=s.size_bytes, tools=dict(s.tools))
+        harness=request.harness, size_bytes=s.size_bytes, tools=dict(s.tools),
+        converter=s.converter_name)
 
 
 def agent_model(cell: Cell, target: Target) -> ModelRef:
@@ -225,7 +232,8 @@ def measure(cell: Cell, request: BenchRequest, target: Target) -> LatencyCell:
         settings_used=reply.settings_used, latency=reply.latency, load_ms=reply.load_ms,
         first_inference_ms=reply.first_inference_ms, peak_rss_mb=reply.peak_rss_mb,
         throughput_ips=reply.throughput_ips, input_shape=reply.input_shape,
-        output_shape=reply.output_shape, fingerprint=fingerprint or None)
+        output_shape=reply.output_shape, fingerprint=fingerprint or None,
+        converter=s.converter_name)
 
 
 def _check_execution(reply: AgentReply, precision: str) -> AgentReply:

@@ -235,7 +235,7 @@ def capabilities(as_json):
       edgebench capabilities --json
     """
     rows = [{"format": c.format, "precision": c.precision, "converter": c.converter,
-             "runtimes": list(c.runtimes), "validated_by": c.runtimes[0],
+             "converter_option": c.converter_name or formats.DEFAULT_CONVERTER, "runtimes": list(c.runtimes), "validated_by": c.runtimes[0],
              "calibrated": c.calibrated, "tolerance": c.tolerance.to_dict()}
             for c in formats.CAPABILITIES]
     with _output():
@@ -295,6 +295,10 @@ def _precision_flags(command):
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("artifacts"),
               show_default=True, help="Artifact tree root; MODEL/FORMAT-PRECISION/ inside.")
 @click.option("--force", is_flag=True, help="Re-export even when a cached artifact matches.")
+@click.option("--converter", type=click.Choice(formats.converters()), default=formats.DEFAULT_CONVERTER,
+              show_default=True, help="Another converter than each format's own: onnx2tf makes "
+              "TFLite FP32 and INT8 from the ONNX export, in an environment of its own made on "
+              "first use (artifact folders FORMAT-PRECISION-CONVERTER).")
 @click.option("--accuracy-floor", "floor_text", default=None, metavar="99%|-1pt",
               help="With --int8: the least top-1 an INT8 artifact may keep, against FP32 PyTorch on "
               "the checkpoint's validation split; below it, the rescue ladder runs per format.")
@@ -302,8 +306,8 @@ def _precision_flags(command):
               help="Validation images the ladder scores each rung on [default: the whole split].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def export(model, formats_, calib, weights, resolution, layout, opset, dynamic_batch,
-           validate_samples, min_top1_agreement, out_dir, force, floor_text, floor_samples, as_json,
-           **precision_flags):
+           validate_samples, min_top1_agreement, out_dir, force, converter, floor_text, floor_samples,
+           as_json, **precision_flags):
     """Export MODEL to ONNX, OpenVINO IR and TFLite; validate every artifact against PyTorch.
 
     FP32 is always made; --fp16, --bf16 and --int8 add precisions. Each artifact is
@@ -319,6 +323,7 @@ def export(model, formats_, calib, weights, resolution, layout, opset, dynamic_b
       edgebench export efficientnet_b0 --formats tflite --fp16 --weights ckpt.pt
       edgebench export resnet18 --weights random --formats onnx --json
       edgebench export efficientnet_b0 --weights ckpt.pt --int8 --accuracy-floor 99%
+      edgebench export efficientnet_b0 --formats tflite --int8 --converter onnx2tf
     \b
     With --accuracy-floor, an INT8 artifact below the floor climbs its format's rescue ladder
     (another calibration with 4x the samples, the most sensitive layers kept in float, 16-bit
@@ -334,16 +339,20 @@ def export(model, formats_, calib, weights, resolution, layout, opset, dynamic_b
         raise errors.UserInputError("--accuracy-floor judges INT8 artifacts: add --int8")
     if floor_samples is not None and floor is None:
         raise errors.UserInputError("--floor-samples has no effect without --accuracy-floor")
+    converter = formats.converter_name(converter)
+    if floor is not None and converter is not None:
+        raise errors.UserInputError(f"--accuracy-floor climbs each format's own converter's rungs, "
+                                    f"not {converter}'s: drop --converter or --accuracy-floor")
 
     for name in formats_ or ():
         formats.check_format(name)
     precisions = ("fp32", *(p.name for p in _EXTRA_PRECISIONS if precision_flags[p.name]))
     request = ExportRequest(
-        model=model, formats=formats_ or tuple(formats.FORMATS), precisions=precisions,
+        model=model, formats=formats_ or formats.made_by(converter), precisions=precisions,
         weights=weights, resolution=resolution, layout=layout, opset=opset,
         dynamic_batch=dynamic_batch, calib=calib, validate_samples=validate_samples,
         min_top1_agreement=min_top1_agreement, out_dir=out_dir, force=force,
-        explicit_formats=formats_ is not None)
+        explicit_formats=formats_ is not None, converter=converter)
 
     with console.progress(planned_steps(request), f"export {model}") as step:
         cells = run(request, step, _warn)
@@ -628,6 +637,48 @@ def eval_cmd(artifacts, dataset, runtime, weights, target_name, store_path, thre
         else:
             console.accuracies(cells)
     _raise_for_rows(cells)
+
+
+@cli.command()
+@click.argument("artifact")
+@click.option("--samples", type=_Bounded(limits.DIFF_SAMPLES), default=16, show_default=True,
+              help="Images to compare on.")
+@click.option("--dataset", default=None, metavar="D[:PATH][:split]",
+              help="Images to feed [default: the checkpoint's validation split, else "
+                   "fashion-mnist:test].")
+@click.option("--svg", "svg_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write PSNR down the network as an SVG plot here.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def diff(artifact, samples, dataset, svg_path, as_json):
+    """Layer-wise numerics of ARTIFACT against its FP32 PyTorch reference.
+
+    Every module output the artifact still has (convolutions and batch norms are folded
+    together by every format, so blocks, activations, pools and the classifier) is compared
+    on the same images: cosine, PSNR and max abs error, in the artifact's execution order.
+    The largest PSNR drops are where precision is lost: the layers to keep in float.
+
+    \b
+    Example:
+      edgebench diff artifacts/efficientnet_b0/onnx-int8
+      edgebench diff artifacts/resnet18/tflite-int8 --samples 32 --svg r18-tflite.svg
+      edgebench diff artifacts/resnet18/openvino-int8 --json
+    """
+    from .layerwise import DiffRequest, run
+    from .report import console
+
+    with console.counter(f"diff {artifact}") as count:
+        found = run(DiffRequest(artifact, samples, dataset), lambda text: count(0, 0, text))
+    if svg_path is not None:
+        from .layerwise.plot import svg
+
+        _write_text(svg_path, svg(found))
+    with _output():
+        if as_json:
+            _print_json(found.to_dict())
+        else:
+            console.layer_diff(found)
+            if svg_path is not None:
+                console.console().print(f"plot: {svg_path}")
 
 
 @cli.command()

@@ -47,12 +47,13 @@ def _latency_cells(records, model: str) -> list[LatencyCell]:
 
 
 def _condition(c: LatencyCell) -> tuple:
-    return (c.target, c.format, c.precision, c.runtime, c.settings.batch, c.settings.device)
+    return (c.target, c.format, c.precision, c.runtime, c.settings.batch, c.settings.device, c.converter)
 
 
 def _describe(cond: tuple) -> str:
-    target, fmt, precision, runtime, batch, device = cond
-    return f"{target} {device}, {runtime} {fmt} {precision}, batch {batch}"
+    target, fmt, precision, runtime, batch, device, converter = cond
+    made_as = f"{fmt} ({converter})" if converter else fmt
+    return f"{target} {device}, {runtime} {made_as} {precision}, batch {batch}"
 
 
 def _is_edge_or_gpu(c: LatencyCell) -> bool:

@@ -323,7 +323,8 @@ def _cell(item: Item, target: Target, dataset: str, split: Split, labels, skippe
                   note=note, seconds=round(seconds, 3),
                   tools={**dict(source.tools), **(reply.fingerprint or {}).get("versions", {})},
                   settings_used=reply.settings_used,
-                  fingerprint=bench.target_fingerprint(reply, target) or None)
+                  fingerprint=bench.target_fingerprint(reply, target) or None,
+                  converter=source.converter_name)
     if indices is None:
         return AccuracyCell(status=reply.status, reason=reply.reason, stage=reply.stage,
                             signal=reply.signal, **common)

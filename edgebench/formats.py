@@ -55,6 +55,7 @@ class FormatSpec:
     description: str
     layouts: tuple[str, ...] = ("nchw", "nhwc")  # input layouts an export can take
     dynamic_batch: bool = True  # whether --dynamic-batch applies (else a static batch of 1)
+    tensors: str = ""  # "module:function" reading every intermediate tensor (edgebench diff)
 
     @property
     def runtimes(self) -> tuple[str, ...]:
@@ -118,10 +119,15 @@ class Capability:
     calibrated: bool = False  # needs calibration samples
     rung: int = 0  # a rung of the INT8 rescue ladder (1 calibration, 2 sensitive layers, 3 16-bit)
     variant: str | None = None  # the rung's name: its artifact folder is FORMAT-PRECISION-VARIANT
+    size_checked: bool = True  # held to its precision's max_size_ratio (not when layers stay float)
+    # another converter than the format's own (``--converter NAME``); None: the default one
+    converter_name: str | None = None
 
     @property
     def key(self) -> str:
-        return f"{self.format}-{self.precision}" + (f"-{self.variant}" if self.variant else "")
+        """The artifact folder's name and the cell's label: FORMAT-PRECISION[-VARIANT][-CONVERTER]."""
+        return f"{self.format}-{self.precision}" + (f"-{self.variant}" if self.variant else "") + \
+            (f"-{self.converter_name}" if self.converter_name else "")
 
     @property
     def file_name(self) -> str:
@@ -188,10 +194,12 @@ PRECISIONS: dict[str, PrecisionSpec] = {
 FORMATS: dict[str, FormatSpec] = {
     f.name: f
     for f in (
-        FormatSpec("onnx", "model.onnx", (".onnx",), "ONNX graph (torch.onnx, TorchScript exporter)"),
-        FormatSpec("openvino", "model.xml", (".xml",), "OpenVINO IR: model.xml + model.bin"),
+        FormatSpec("onnx", "model.onnx", (".onnx",), "ONNX graph (torch.onnx, TorchScript exporter)",
+                   tensors="edgebench.layerwise.readers:onnx"),
+        FormatSpec("openvino", "model.xml", (".xml",), "OpenVINO IR: model.xml + model.bin",
+                   tensors="edgebench.layerwise.readers:openvino"),
         FormatSpec("tflite", "model.tflite", (".tflite",), "TFLite flatbuffer (litert-torch)",
-                   dynamic_batch=False),
+                   dynamic_batch=False, tensors="edgebench.layerwise.readers:tflite"),
     )
 }
 
@@ -217,6 +225,8 @@ RUNTIMES: dict[str, RuntimeSpec] = {
 _ONNX_TOOLS = ("torch", "onnx", "onnxruntime")
 _OV_TOOLS = ("torch", "openvino")
 _TFLITE_TOOLS = ("torch", "litert-torch", "ai-edge-litert", "ai-edge-quantizer")
+_ONNX2TF_TOOLS = ("torch", "onnx")  # onnx2tf itself lives in its own environment
+ONNX2TF_VERSION = "1.29.24"
 
 CAPABILITIES: tuple[Capability, ...] = (
     Capability("onnx", "fp32", "torch.onnx (dynamo=False)", "edgebench.export.onnx:export_fp32",
@@ -241,7 +251,35 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("tflite", "int8", "ai-edge-quantizer static_wi8_ai8 (full integer)",
                "edgebench.export.tflite:export_int8", _TFLITE_TOOLS, extra="tflite",
                calibrated=True),
+    # onnx2tf pins its own numpy, onnx, onnxruntime and tensorflow: it runs in an environment
+    # of its own, made on first use; only the ONNX file and the calibration samples cross over
+    Capability("tflite", "fp32", f"onnx2tf {ONNX2TF_VERSION} (from the ONNX file, own environment)",
+               "edgebench.export.onnx2tf:export_fp32", _ONNX2TF_TOOLS, extra="tflite",
+               converter_name="onnx2tf"),
+    Capability("tflite", "int8", f"onnx2tf {ONNX2TF_VERSION} full integer quantisation (per-channel, "
+               "own environment)", "edgebench.export.onnx2tf:export_int8", _ONNX2TF_TOOLS,
+               extra="tflite", calibrated=True, converter_name="onnx2tf"),
 )
+DEFAULT_CONVERTER = "default"
+
+
+def converters() -> tuple[str, ...]:
+    """What ``--converter`` takes: the default, then every other converter in the table."""
+    return (DEFAULT_CONVERTER, *dict.fromkeys(c.converter_name for c in CAPABILITIES if c.converter_name))
+
+
+def made_by(converter: str | None) -> tuple[str, ...]:
+    """The formats a converter makes (every format for the default converters)."""
+    return tuple(dict.fromkeys(c.format for c in CAPABILITIES if c.converter_name == converter))
+
+
+def converter_name(text: str | None) -> str | None:
+    """A ``--converter`` value as the table names it (None: the default converter)."""
+    if text is None or text == DEFAULT_CONVERTER:
+        return None
+    if text not in converters():
+        raise UserInputError(f"unknown converter {text!r}: choose from {', '.join(converters())}")
+    return text
 
 
 # The INT8 rescue ladder's own rungs, tried in this order when an INT8 artifact falls below an
@@ -255,9 +293,9 @@ RESCUE_RUNGS: tuple[Capability, ...] = (
                "samples)", "edgebench.export.onnx:export_int8_percentile", _ONNX_TOOLS,
                calibrated=True, rung=1, variant="percentile"),
     Capability("onnx", "int8", "onnxruntime quantize_static, the most sensitive layers kept in "
-               "float (per-tensor quantisation noise on the calibration set)",
+               "float (layer-wise PSNR against PyTorch on the calibration set)",
                "edgebench.export.onnx:export_int8_keep_sensitive", _ONNX_TOOLS, calibrated=True,
-               rung=2, variant="keep-sensitive"),
+               rung=2, variant="keep-sensitive", size_checked=False),
     Capability("onnx", "int8", "onnxruntime quantize_static, int8 weights and 16-bit activations "
                "(com.microsoft QDQ: onnxruntime only)", "edgebench.export.onnx:export_int8_a16",
                _ONNX_TOOLS, calibrated=True, rung=3, variant="a16"),
@@ -265,6 +303,18 @@ RESCUE_RUNGS: tuple[Capability, ...] = (
                "ranges, full bias correction, 4x samples)",
                "edgebench.export.openvino:export_int8_quantile", (*_OV_TOOLS, "nncf"),
                extra="openvino", calibrated=True, rung=1, variant="quantile"),
+    Capability("openvino", "int8", "NNCF post-training quantisation, the most sensitive layers "
+               "kept in float (ignored scope from layer-wise PSNR against PyTorch)",
+               "edgebench.export.openvino:export_int8_keep_sensitive", (*_OV_TOOLS, "nncf"),
+               extra="openvino", calibrated=True, rung=2, variant="keep-sensitive",
+               size_checked=False),
+    Capability("tflite", "int8", "ai-edge-quantizer static_wi8_ai8 (min/max ranges from 4x the "
+               "calibration samples)", "edgebench.export.tflite:export_int8", _TFLITE_TOOLS,
+               extra="tflite", calibrated=True, rung=1, variant="more-samples"),
+    Capability("tflite", "int8", "ai-edge-quantizer static_wi8_ai8, the most sensitive layers kept "
+               "in float (no_quantize from layer-wise PSNR against PyTorch)",
+               "edgebench.export.tflite:export_int8_keep_sensitive", _TFLITE_TOOLS, extra="tflite",
+               calibrated=True, rung=2, variant="keep-sensitive", size_checked=False),
     Capability("tflite", "int8", "ai-edge-quantizer static_wi8_ai16 (int8 weights, 16-bit "
                "activations)", "edgebench.export.tflite:export_int8_a16", _TFLITE_TOOLS,
                extra="tflite", calibrated=True, rung=3, variant="a16"),
@@ -274,7 +324,7 @@ MORE_CALIBRATION = 4  # rung 1 calibrates on this many times the plain INT8 samp
 
 def rescue_rungs(fmt: str) -> list[Capability]:
     """The ladder of ``fmt`` after plain INT8: its own rungs, then FP16 (rung 4)."""
-    own = [c for c in RESCUE_RUNGS if c.format == fmt]
+    own = sorted((c for c in RESCUE_RUNGS if c.format == fmt), key=lambda c: c.rung)
     try:
         return own + [replace(lookup(fmt, "fp16"), rung=4)]
     except UnsupportedError:
@@ -451,14 +501,18 @@ def check_format(name: str) -> str:
     return name
 
 
-def lookup(fmt: str, precision: str) -> Capability:
-    """The row for (format, precision), or an error listing what is supported."""
+def lookup(fmt: str, precision: str, converter: str | None = None) -> Capability:
+    """The row for (format, precision[, converter]), or an error listing what is supported."""
     check_format(fmt)
     for cap in CAPABILITIES:
-        if cap.format == fmt and cap.precision == precision:
+        if cap.format == fmt and cap.precision == precision and cap.converter_name == converter:
             return cap
-    own = [c.precision for c in CAPABILITIES if c.format == fmt]
-    elsewhere = [c.format for c in CAPABILITIES if c.precision == precision]
+    if converter is not None:
+        made = [f"{c.format} {c.precision}" for c in CAPABILITIES if c.converter_name == converter]
+        raise UnsupportedError(f"{fmt} {precision} is not made by {converter}: it makes "
+                               f"{', '.join(made) or 'nothing'}")
+    own = [c.precision for c in CAPABILITIES if c.format == fmt and not c.converter_name]
+    elsewhere = [c.format for c in CAPABILITIES if c.precision == precision and not c.converter_name]
     hint = f"; {precision} is available in {', '.join(elsewhere)}" if elsewhere else ""
     raise UnsupportedError(
         f"{fmt} {precision} is not supported: {fmt} supports {', '.join(own)}{hint}")

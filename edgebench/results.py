@@ -220,7 +220,10 @@ class ExportCell(Record):
 
     @property
     def label(self) -> str:
-        return f"{self.format}-{self.precision}"
+        """The artifact folder's name (FORMAT-PRECISION, and a rung or converter after it)."""
+        from pathlib import PurePath
+
+        return PurePath(self.path).name if self.path else f"{self.format}-{self.precision}"
 
     @property
     def artifact(self):
@@ -292,6 +295,7 @@ class LatencyCell(RuntimeCell):
     input_shape: tuple[int, ...] | None = None
     output_shape: tuple[int, ...] | None = None
     fingerprint: dict | None = None
+    converter: str | None = None  # another converter than the format's own (None: its own)
 
 
 @dataclass(frozen=True)
@@ -319,6 +323,7 @@ class AccuracyCell(RuntimeCell):
     tools: dict = field(default_factory=dict)
     settings_used: dict = field(default_factory=dict)
     fingerprint: dict | None = None  # the device that ran it
+    converter: str | None = None  # another converter than the format's own (None: its own)
 
 
 @dataclass(frozen=True)

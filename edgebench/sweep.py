@@ -27,6 +27,7 @@ from .runtimes import TORCH_MODES, RuntimeSettings
 from .store import Store
 
 DEFAULT_STORE = "edgebench.db"
+_OWN_CONVERTERS = (formats.DEFAULT_CONVERTER,)  # the class's own field named formats hides the module
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class SweepConfig:
     models: tuple[str, ...]
     formats: tuple[str, ...] = tuple(formats.FORMATS)
     precisions: tuple[str, ...] = ("fp32",)
+    # each format's own converter ("default"), and others (onnx2tf: TFLite FP32 and INT8)
+    converters: tuple[str, ...] = _OWN_CONVERTERS
     runtimes: tuple[str, ...] = ()  # empty: every runtime that loads each format
     targets: tuple[str, ...] = ("local",)
     weights: str = "random"
@@ -114,6 +117,13 @@ class SweepConfig:
                 elif value not in table:
                     raise UserInputError(f"{where}: unknown {name[:-1]} {value!r}: choose from "
                                          f"{', '.join(table)}")
+        if not self.converters:
+            raise UserInputError(f"{where}: converters is empty: name \"default\" for each "
+                                 "format's own converter")
+        for converter in self.converters:
+            if converter not in formats.converters():
+                raise UserInputError(f"{where}: unknown converter {converter!r}: choose from "
+                                     f"{', '.join(formats.converters())}")
         try:
             for runtime in self.runtimes:  # names, or pinned NAME==VERSION
                 formats.parse_runtime(runtime)
@@ -168,10 +178,24 @@ def _export(config: SweepConfig, model: str) -> list:
     from .export import ExportRequest, run as export
 
     warnings: list[str] = []
-    cells = export(ExportRequest(model=model, formats=config.formats, precisions=config.precisions,
-                                 weights=config.weights, resolution=config.resolution,
-                                 out_dir=Path(config.out), explicit_formats=False),
-                   warn=warnings.append)
+    cells = []
+    for name in config.converters:
+        converter = formats.converter_name(name)
+        made = formats.made_by(converter)
+        # another converter makes only some of the matrix: those cells, not "unsupported" rows
+        # that would share their keys with the default converter's cells
+        fmts = tuple(f for f in config.formats if f in made)
+        precisions = tuple(p for p in config.precisions if converter is None or any(
+            c.precision == p and c.converter_name == converter and c.format in fmts
+            for c in formats.CAPABILITIES))
+        if not fmts or not precisions:
+            warnings.append(f"converter {name} makes none of formats {', '.join(config.formats)} "
+                            f"at precisions {', '.join(config.precisions)}: nothing to export")
+            continue
+        cells += export(ExportRequest(model=model, formats=fmts, precisions=precisions,
+                                      weights=config.weights, resolution=config.resolution,
+                                      out_dir=Path(config.out), explicit_formats=False,
+                                      converter=converter), warn=warnings.append)
     return [*cells, *warnings]
 
 

@@ -128,6 +128,14 @@ BAD_INPUTS = {
     "unwritable output": (["export", "resnet18", "--weights", "random", "--out", "{blocker}/sub"], 7,
                           ["not writable", "--out"]),
     "unknown info model": (["info", "efficientnet_b9"], 2, ["did you mean"]),
+    "converter for another format": (["export", "resnet18", "--weights", "random", "--formats", "onnx",
+                                      "--converter", "onnx2tf"], 2,
+                                     ["--converter onnx2tf makes tflite only", "--formats tflite"]),
+    "unknown converter": (["export", "resnet18", "--weights", "random", "--converter", "tf2onnx"], 2,
+                          ["tf2onnx", "onnx2tf"]),
+    "converter with a floor": (["export", "resnet18", "--weights", "random", "--formats", "tflite",
+                                "--int8", "--converter", "onnx2tf", "--accuracy-floor", "99%"], 2,
+                               ["drop --converter or --accuracy-floor"]),
 }
 
 

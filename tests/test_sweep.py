@@ -93,6 +93,8 @@ def _count(path) -> int:
     ("models = [\"resnet18\"]\ntorch_modes = [\"turbo\"]\n", "unknown torch mode 'turbo'"),
     ("models = [\"resnet18\"]\nno_worker_timeout_s = nan\n", "no_worker_timeout_s"),
     ("models = [\"resnet18\"]\nno_worker_timeout_s = -1.0\n", "no_worker_timeout_s"),
+    ("models = [\"resnet18\"]\nconverters = [\"tf2onnx\"]\n", "unknown converter 'tf2onnx'"),
+    ("models = [\"resnet18\"]\nconverters = []\n", "converters is empty"),
 ])
 def test_bad_sweep_files_are_one_line(tmp_path, run_cli, text, needle):
     path = tmp_path / "bad.toml"

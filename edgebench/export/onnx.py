@@ -11,7 +11,6 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import numpy as np
 
 from ..errors import ExportError, UserInputError, first_line
 from ..privacy import disable_telemetry
@@ -111,57 +110,16 @@ def export_int8_percentile(ctx: ExportContext, path: Path) -> ExportInfo:
 
 
 def export_int8_keep_sensitive(ctx: ExportContext, path: Path) -> ExportInfo:
-    """Rescue rung 2: plain INT8 first, then the nodes whose outputs carry the most
-    quantisation noise on the calibration set (lowest signal-to-noise), and the first and
-    last quantised nodes, stay in float."""
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
-        plain = Path(tmp) / "plain.onnx"
-        _quantize(ctx, plain)
-        keep = sensitive_nodes(ctx, plain)
-    return _quantize(ctx, path, exclude=keep)
+    """Rescue rung 2: plain INT8 first, then the nodes of the layers that lose the most
+    precision against PyTorch (``sensitivity``), and of the first and last, stay in float."""
+    from .sensitivity import keep_sensitive
+
+    return keep_sensitive(ctx, path, "onnx", lambda to, keep: _quantize(ctx, to, exclude=keep))
 
 
 def export_int8_a16(ctx: ExportContext, path: Path) -> ExportInfo:
     """Rescue rung 3: int8 weights, 16-bit activations (the com.microsoft QDQ operators)."""
     return _quantize(ctx, path, activations="QUInt16")
-
-
-SENSITIVE_SHARE = 0.1  # rung 2 keeps this share of the quantised nodes in float (at least 3)
-SENSITIVITY_SAMPLES = 32
-
-
-def sensitive_nodes(ctx: ExportContext, qdq_model: Path) -> tuple[str, ...]:
-    """The float model's nodes to keep out of quantisation, most sensitive first."""
-    import onnx
-    from onnxruntime.quantization.qdq_loss_debug import (collect_activations, compute_activation_error,
-                                                         create_activation_matching,
-                                                         modify_model_output_intermediate_tensors)
-
-    from .calibration import onnxruntime_reader
-
-    samples = ctx.calibration[:SENSITIVITY_SAMPLES]
-    found = []
-    with tempfile.TemporaryDirectory(dir=qdq_model.parent) as tmp:
-        for model in (qdq_model, ctx.base):
-            augmented = Path(tmp) / f"augmented-{len(found)}.onnx"
-            modify_model_output_intermediate_tensors(str(model), str(augmented))
-            found.append(collect_activations(str(augmented), onnxruntime_reader(samples, INPUT_NAME)))
-    noise = compute_activation_error(create_activation_matching(*found))
-    # the quantiser keeps the names of the nodes it quantises: the QDQ graph names them
-    graph = onnx.load(str(qdq_model), load_external_data=False).graph
-    producer = {out: node.name for node in graph.node for out in node.output}
-    quantised = [node.name for node in graph.node if node.op_type in QUANTISED_OPS]
-    if not quantised:
-        return ()
-    # a tensor's noise belongs to the node that wrote it (lowest SNR: most sensitive)
-    ranked = sorted(((e["qdq_err"], producer[name]) for name, e in noise.items()
-                     if name in producer and producer[name] in quantised and np.isfinite(e["qdq_err"])))
-    count = max(3, round(SENSITIVE_SHARE * len(quantised)))
-    keep = [quantised[0], quantised[-1]] + [node for _, node in ranked]
-    return tuple(dict.fromkeys(keep))[:count]
-
-
-QUANTISED_OPS = ("Conv", "Gemm", "MatMul")
 
 
 def _quantize(ctx: ExportContext, path: Path, calibration: str = "MinMax", exclude: tuple = (),

@@ -63,8 +63,16 @@ def export_int8_quantile(ctx: ExportContext, path: Path) -> ExportInfo:
     return _quantize(ctx, path, ranges="MEAN_QUANTILE", fast_bias_correction=False)
 
 
+def export_int8_keep_sensitive(ctx: ExportContext, path: Path) -> ExportInfo:
+    """Rescue rung 2: plain INT8 first, then the ops of the layers that lose the most
+    precision against PyTorch (``sensitivity``), and of the first and last, stay in float."""
+    from .sensitivity import keep_sensitive
+
+    return keep_sensitive(ctx, path, "openvino", lambda to, keep: _quantize(ctx, to, ignored=keep))
+
+
 def _quantize(ctx: ExportContext, path: Path, ranges: str | None = None,
-              fast_bias_correction: bool = True) -> ExportInfo:
+              fast_bias_correction: bool = True, ignored: tuple[str, ...] = ()) -> ExportInfo:
     ov = require("openvino", "openvino")
     nncf = require("nncf", "openvino")
     from ._quiet import captured_output
@@ -77,6 +85,8 @@ def _quantize(ctx: ExportContext, path: Path, ranges: str | None = None,
 
         options["advanced_parameters"] = AdvancedQuantizationParameters(
             activations_range_estimator_params=getattr(RangeEstimatorParametersSet, ranges))
+    if ignored:  # names the plain INT8 IR had; NNCF keeps the float model's names
+        options["ignored_scope"] = nncf.IgnoredScope(names=list(ignored), validate=False)
     try:
         with captured_output():  # NNCF draws its own progress bars
             quantized = nncf.quantize(ov.Core().read_model(str(ctx.base)),
@@ -89,4 +99,5 @@ def _quantize(ctx: ExportContext, path: Path, ranges: str | None = None,
     return _info(ctx, path, quantization={"tool": "nncf", "preset": "performance",
                                           "ranges": ranges or "default",
                                           "fast_bias_correction": fast_bias_correction,
-                                          "samples": len(ctx.calibration)})
+                                          "samples": len(ctx.calibration),
+                                          **({"kept_in_float": list(ignored)} if ignored else {})})

@@ -58,6 +58,7 @@ class ExportRequest:
     explicit_formats: bool = True  # unsupported pairs are errors, not "unsupported" rows
     validation_timeout_s: float = DEFAULT_VALIDATION_TIMEOUT_S
     rung: str | None = None  # a rescue rung (formats.RESCUE_RUNGS) instead of the precisions
+    converter: str | None = None  # another converter than each format's own (formats.converters())
 
 
 def planned_steps(request: ExportRequest) -> int:
@@ -107,8 +108,21 @@ class _Export:
 def _plan(request: ExportRequest) -> tuple[list[formats.Capability], list[tuple[str, str, str]]]:
     precisions = tuple(dict.fromkeys((BASE_PRECISION, *request.precisions)))
     caps, unsupported = [], []
+    converter = request.converter
+    made_by = set(formats.made_by(converter))
+    if converter and not made_by.intersection(request.formats):
+        raise UnsupportedError(f"--converter {converter} makes {', '.join(sorted(made_by))} only: "
+                               f"add --formats {','.join(sorted(made_by))}")
+    if converter and request.rung:
+        raise UnsupportedError(f"the rescue ladder's rungs are made by each format's own converter, "
+                               f"not {converter}: drop --converter {converter}")
     for fmt in request.formats:
         formats.check_format(fmt)
+        if converter and fmt not in made_by:
+            if request.explicit_formats:
+                raise UnsupportedError(f"--converter {converter} does not make {fmt}: it makes "
+                                       f"{', '.join(sorted(made_by))}")
+            continue
         if request.layout not in formats.FORMATS[fmt].layouts:
             raise UnsupportedError(f"{fmt} does not take {request.layout} inputs: it takes "
                                    f"{', '.join(formats.FORMATS[fmt].layouts)}")
@@ -117,12 +131,17 @@ def _plan(request: ExportRequest) -> tuple[list[formats.Capability], list[tuple[
             continue
         for precision in precisions:
             try:
-                caps.append(formats.lookup(fmt, precision))
+                caps.append(formats.lookup(fmt, precision, converter))
             except UnsupportedError as e:
                 if request.explicit_formats:
                     raise
                 unsupported.append((fmt, precision, str(e)))
     return caps, unsupported
+
+
+def _base_key(cap: formats.Capability) -> str:
+    """The FP32 artifact a precision is made from: the same format's, by the same converter."""
+    return formats.lookup(cap.format, BASE_PRECISION, cap.converter_name).key
 
 
 def _tolerance(request: ExportRequest, cap: formats.Capability) -> formats.Tolerance:
@@ -136,7 +155,7 @@ def _tools(cap: formats.Capability, entry) -> dict[str, str]:
     return tool_versions(tuple(dict.fromkeys(cap.tools + entry.requires)), missing="missing")
 
 
-def _nhwc(model):
+def channels_last_input(model):
     """The module behind a channels-last input: (N, H, W, C) -> (N, C, H, W) -> model."""
     import torch
 
@@ -225,7 +244,7 @@ def _run_locked(export: "_Export", caps, unsupported, calib, progress: Progress,
             "options": asdict(options), "validate_samples": request.validate_samples,
             "tolerance": asdict(_tolerance(request, cap)),
             "calibration": export.calibration_id if cap.calibrated else None,
-            "base": keys.get(f"{cap.format}-{BASE_PRECISION}"),
+            "base": keys.get(_base_key(cap)),
             "tools": _tools(cap, entry)})
         hit = None if request.force else artifacts.find_cached(folder / cap.key, keys[cap.key])
         if hit:
@@ -279,7 +298,7 @@ def _export_pending(export: _Export, pending, keys, results, calib, target: Targ
         if options.layout == "nhwc" else (lambda a: a)
     import torch
 
-    exported_model = _nhwc(model) if options.layout == "nhwc" else model
+    exported_model = channels_last_input(model) if options.layout == "nhwc" else model
     inputs = to_layout(validation.x)
     calibration_inputs = to_layout(calibration.x) if calibration else None
     sample = torch.from_numpy(inputs[:1])
@@ -296,7 +315,7 @@ def _export_pending(export: _Export, pending, keys, results, calib, target: Targ
         for cap in pending:
             base = None
             if cap.precision != BASE_PRECISION:
-                base_cell = results.get(f"{cap.format}-{BASE_PRECISION}")
+                base_cell = results.get(_base_key(cap))
                 if base_cell is None or base_cell.path is None:
                     results[cap.key] = export.cell(
                         cap, Status.EXPORT_FAILED, f"needs the {cap.format} FP32 artifact, which "
@@ -369,7 +388,7 @@ def _dataset_entry(meta) -> dict | None:
 def _not_smaller(cap: formats.Capability, base: Path | None, size_bytes: int) -> str | None:
     """Why an artifact is no smaller than its FP32 base than its precision promises, or None."""
     ratio = formats.PRECISIONS[cap.precision].max_size_ratio
-    if ratio is None or base is None:
+    if ratio is None or base is None or not cap.size_checked:
         return None
     base_bytes = artifacts.read(base.parent).manifest["size_bytes"]
     if size_bytes <= ratio * base_bytes:
@@ -425,6 +444,7 @@ def _export_one(export: _Export, cap, key, exporter, ctx: ExportContext, preproc
             "precision": cap.precision,
             "converter": cap.converter,
             "rescue_rung": {"rung": cap.rung, "name": cap.variant} if cap.variant else None,
+            "converter_name": cap.converter_name or formats.DEFAULT_CONVERTER,
             **info.extra,
             "calibration": calibration_source,
             "calibration_id": export.calibration_id if cap.calibrated else None,

@@ -15,7 +15,7 @@ from typing import Callable
 
 from .. import artifacts, formats
 from ..errors import UserInputError
-from ..results import ExportCell
+from ..results import ExportCell, Status
 
 _SHARE = re.compile(r"^(\d+(?:\.\d+)?)\s*%$")
 _POINTS = re.compile(r"^-?(\d+(?:\.\d+)?)\s*(?:pt|pts|points?)$")
@@ -132,7 +132,8 @@ def _climb(request, fmt, fp32, plain, floor, samples, progress, warn, target) ->
         result = RungResult(rung.rung, name, rung.converter, cell.status.value if cell else "missing",
                             cell.reason if cell else "the export made no such artifact",
                             cell.path if cell else None)
-        if cell is not None and cell.path and not cell.status.is_failure:
+        # an artifact its validation judged "failed" is still scored: accuracy decides the rung
+        if cell is not None and cell.path and cell.status in (Status.OK, Status.DEGRADED, Status.FAILED):
             result, _ = _scored(result, dataset, rung, target)
         rungs.append(result)
         if result.top1 is not None and result.top1 >= threshold:

@@ -82,13 +82,28 @@ def export_int8_a16(ctx: ExportContext, path: Path) -> ExportInfo:
     return _static(ctx, path, "static_wi8_ai16")
 
 
-def _static(ctx: ExportContext, path: Path, name: str) -> ExportInfo:
-    from ai_edge_quantizer import recipe
+def export_int8_keep_sensitive(ctx: ExportContext, path: Path) -> ExportInfo:
+    """Rescue rung 2: plain INT8 first, then the ops of the layers that lose the most
+    precision against PyTorch (``sensitivity``), and of the first and last, stay in float."""
+    from .sensitivity import keep_sensitive
+
+    return keep_sensitive(ctx, path, "tflite", lambda to, keep: _static(ctx, to, "static_wi8_ai8", keep))
+
+
+def _static(ctx: ExportContext, path: Path, name: str, keep: tuple[str, ...] = ()) -> ExportInfo:
+    import re
+
+    from ai_edge_quantizer import algorithm_manager, qtyping, recipe
 
     from ..runtimes.tflite import _interpreter
     from .calibration import litert_signature_data
 
     _, qt = _quantizer(ctx, getattr(recipe, name)())
+    if keep:  # an op's scope is its output tensors' names, each followed by ";"
+        qt.update_quantization_recipe(
+            regex="^(?:" + "|".join(re.escape(n) for n in keep) + ");$",
+            operation_name=qtyping.TFLOperationName.ALL_SUPPORTED,
+            algorithm_key=algorithm_manager.AlgorithmName.NO_QUANTIZE)
     Interpreter, _, _ = _interpreter()
     signatures = Interpreter(model_path=str(ctx.base)).get_signature_list()
     signature, io = next(iter(signatures.items()))
@@ -101,4 +116,5 @@ def _static(ctx: ExportContext, path: Path, name: str) -> ExportInfo:
     except Exception as e:  # the quantizer raises many types
         raise ExportError(f"ai-edge-quantizer {name} failed: {first_line(e)}") from e
     return _describe(path, ctx, quantization={"tool": "ai-edge-quantizer", "recipe": name,
-                                              "samples": len(ctx.calibration)})
+                                              "samples": len(ctx.calibration),
+                                              **({"kept_in_float": list(keep)} if keep else {})})

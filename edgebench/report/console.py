@@ -20,6 +20,12 @@ def console(stderr: bool = False):
     return out if out.is_terminal else Console(file=file, soft_wrap=False, width=WIDE_COLUMNS)
 
 
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
 def _table(title: str, columns: Iterable[str], right: Iterable[str] = ()):
     from rich.table import Table
 
@@ -59,20 +65,21 @@ def mapping(data: dict) -> None:
 
 
 def capabilities(rows: list[dict]) -> None:
-    table = _table("supported exports", ("format", "precision", "converter", "runtimes"))
+    table = _table("supported exports", ("format", "precision", "--converter", "converter", "runtimes"))
     for r in rows:
-        table.add_row(r["format"], r["precision"], r["converter"], ", ".join(r["runtimes"]))
+        table.add_row(r["format"], r["precision"], r["converter_option"], r["converter"],
+                      ", ".join(r["runtimes"]))
     console().print(table)
 
 
 def exports(model: str, cells: list[ExportCell]) -> None:
     """``edgebench export``: one row per artifact, then where each is (or why not)."""
-    table = _table(f"{model}: exports", ("format", "precision", "status", "size MB", "max abs diff",
+    table = _table(f"{model}: exports", ("artifact", "status", "size MB", "max abs diff",
                                          "min cosine", "top-1 agree", "export s", "cache"),
                    right=("size MB", "max abs diff", "min cosine", "top-1 agree", "export s"))
     for c in cells:
         v = c.validation
-        table.add_row(c.format, c.precision, c.status.value,
+        table.add_row(c.label, c.status.value,
                       _num(c.size_bytes / 1e6 if c.size_bytes else None),
                       _num(v.max_abs_diff if v else None, "{:.2e}"),
                       _num(v.min_cosine if v else None, "{:.6f}"),
@@ -284,6 +291,27 @@ def ladders(found) -> None:
         console().print(verdict)
 
 
+def layer_diff(diff, marked: int = 5) -> None:
+    """``edgebench diff``: every matched tensor down the network; the largest PSNR drops marked."""
+    from ..layerwise import largest_drops
+
+    drops = {r.module for r in largest_drops(diff.rows, marked)}
+    table = _table(f"{diff.model} {diff.format}-{diff.precision} against FP32 PyTorch "
+                   f"({diff.samples} images of {diff.dataset})",
+                   ("module", "kind", "op", "shape", "cosine", "PSNR dB", "max abs", "drop"),
+                   right=("cosine", "PSNR dB", "max abs"))
+    for r in diff.rows:
+        table.add_row(escape(r.module), r.kind, r.op, "x".join(map(str, r.shape)), f"{r.cosine:.5f}",
+                      f"{r.psnr_db:.1f}", f"{r.max_abs:.3g}", "<<" if r.module in drops else "")
+    console().print(table)
+    if diff.unmatched:
+        console().print(f"{len(diff.unmatched)} module(s) with no tensor in the artifact: "
+                        f"{escape(', '.join(diff.unmatched[:8]))}{' ...' if len(diff.unmatched) > 8 else ''}")
+    worst = largest_drops(diff.rows, 1)
+    if worst:
+        console().print(f"largest PSNR drop: {escape(worst[0].module)} (to {worst[0].psnr_db:.1f} dB)")
+
+
 def cluster_status(info: dict) -> None:
     """``edgebench cluster status``: each worker, what it offers and what it is running."""
     table = _table(f"Dask scheduler {info['scheduler']}", ("worker", "address", "boards", "export",
@@ -352,18 +380,18 @@ def report(grid: list, recs: list) -> None:
         table = _table(f"{rec.target}{' (emulated: no speeds)' if emulated else ''}",
                        ("model", "prec", "format", "runtime", "status", *right), right=right)
         for r in rows:
-            table.add_row(r.model, r.precision, r.format, r.runtime, r.status, _num(r.p50_ms),
+            table.add_row(r.model, r.precision, r.made_as, r.runtime, r.status, _num(r.p50_ms),
                           _num(r.p90_ms), _num(r.throughput_ips, "{:.1f}"), _num(r.size_mb, "{:.1f}"),
                           _num(r.top1), _num(r.drop_points), _num(r.speedup_vs_fp32, "{:.2f}x"))
         out.print(table)
         for label, row in (("fastest", rec.fastest), ("smallest", rec.smallest)):
-            choice = f"{row.model} {row.precision} {row.format} in {row.runtime}" if row else "none"
+            choice = f"{row.model} {row.precision} {row.made_as} in {row.runtime}" if row else "none"
             out.print(f"{rec.target}: {label}: {choice} ({rec.why})", highlight=False, markup=False)
         for r in rows:
             if r.status not in ("ok", "unsupported"):
-                out.print(f"{r.model} {r.precision} {r.format} in {r.runtime}: {r.status}: "
+                out.print(f"{r.model} {r.precision} {r.made_as} in {r.runtime}: {r.status}: "
                           f"{r.reason}", highlight=False, markup=False)
         for r in rows:
             if r.limit_note:
-                out.print(f"{r.model} {r.precision} {r.format} in {r.runtime}: {r.limit_note} "
+                out.print(f"{r.model} {r.precision} {r.made_as} in {r.runtime}: {r.limit_note} "
                           f"({r.status})", highlight=False, markup=False)

@@ -56,7 +56,8 @@ class Diff:
 
 
 def _label(c: LatencyCell) -> str:
-    return f"{c.model} {c.precision} {c.format}/{c.runtime} @ {c.target}"
+    made_as = f"{c.format} ({c.converter})" if c.converter else c.format
+    return f"{c.model} {c.precision} {made_as}/{c.runtime} @ {c.target}"
 
 
 def _device(c: LatencyCell) -> tuple:

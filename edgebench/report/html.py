@@ -64,12 +64,12 @@ def _target(name: str, grid: list[Row], rec: Recommendation) -> dict:
     from markupsafe import Markup
 
     rows = [r for r in grid if r.target == name]
-    columns = sorted({f"{r.format}/{r.runtime}" for r in rows})
+    columns = sorted({f"{r.made_as}/{r.runtime}" for r in rows})
     by_model = {}
     for r in rows:
         cells = by_model.setdefault((r.model, r.precision), {})
         versions = ", ".join(f"{k} {v}" for k, v in sorted(r.versions.items()))
-        cells[f"{r.format}/{r.runtime}"] = {
+        cells[f"{r.made_as}/{r.runtime}"] = {
             "status": r.status, "title": " | ".join(filter(None, (
                 f"{r.status}: {r.reason or 'ok'}", r.executed and f"ran {r.executed}", versions,
                 r.limit_note)))}
@@ -78,7 +78,7 @@ def _target(name: str, grid: list[Row], rec: Recommendation) -> dict:
     if any(r.emulated for r in rows):
         note = "emulated target: no speed plots"
     elif timed:
-        label = [f"{r.model} {r.precision} {r.format}/{r.runtime}" for r in timed]
+        label = [f"{r.model} {r.precision} {r.made_as}/{r.runtime}" for r in timed]
         with_p90 = [(r.p90_ms, r.top1, lab) for r, lab in zip(timed, label) if r.p90_ms]
         with_size = [(r.size_mb, r.top1, lab) for r, lab in zip(timed, label) if r.size_mb]
         if with_p90:
@@ -90,12 +90,12 @@ def _target(name: str, grid: list[Row], rec: Recommendation) -> dict:
     recs = []
     for label, row in (("fastest", rec.fastest), ("smallest", rec.smallest)):
         recs.append({"label": label, "why": rec.why, "choice": f"{row.model} {row.precision} "
-                     f"{row.format} in {row.runtime}" if row else "none"})
+                     f"{row.made_as} in {row.runtime}" if row else "none"})
     return {
         "name": name, "emulated": any(r.emulated for r in rows), "columns": columns,
         "grid": [{"model": m, "precision": p, "cells": [cells.get(c) for c in columns]}
                  for (m, p), cells in sorted(by_model.items())],
-        "rows": [(r.model, r.precision, r.format, r.runtime, r.status, _fmt(r.p50_ms),
+        "rows": [(r.model, r.precision, r.made_as, r.runtime, r.status, _fmt(r.p50_ms),
                   _fmt(r.p90_ms), _fmt(r.throughput_ips, "{:.1f}"), _fmt(r.size_mb, "{:.1f}"),
                   _fmt(r.load_ms, "{:.0f}"), _fmt(r.peak_rss_mb, "{:.0f}"), _fmt(r.top1),
                   _fmt(r.drop_points), _fmt(r.speedup_vs_fp32, "{:.2f}x")) for r in rows],

@@ -40,9 +40,15 @@ class Row:
     known_limit: str | None = None  # a measured version limit that covers this cell
     limit_held: bool | None = None  # whether this cell bore it out (it failed)
     executed: str | None = None  # what the runtime reports it ran: precision, XNNPACK or not
+    converter: str | None = None  # another converter than the format's own (None: its own)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def made_as(self) -> str:
+        """The format, and the converter when it is not the format's own: ``tflite (onnx2tf)``."""
+        return f"{self.format} ({self.converter})" if self.converter else self.format
 
     @property
     def limit_note(self) -> str | None:
@@ -67,7 +73,7 @@ def rows(attempts) -> list[Row]:
     for a in attempts:
         r = a.record
         if isinstance(r, AccuracyCell) and r.status in (Status.OK, Status.DEGRADED):
-            accuracy[(r.target, r.model, r.format, r.precision, r.runtime)] = r
+            accuracy[(r.target, r.model, r.format, r.converter, r.precision, r.runtime)] = r
     out = []
     for a in attempts:
         r = a.record
@@ -76,7 +82,7 @@ def rows(attempts) -> list[Row]:
         fp = r.fingerprint or {}
         emulated = bool(fp.get("emulated"))
         lat = None if emulated else r.latency  # an emulation's timings are not speeds
-        acc = accuracy.get((r.target, r.model, r.format, r.precision, r.runtime))
+        acc = accuracy.get((r.target, r.model, r.format, r.converter, r.precision, r.runtime))
         out.append(Row(
             target=r.target, model=r.model or r.label, precision=r.precision, format=r.format,
             runtime=r.runtime, status=r.status.value, reason=r.reason, emulated=emulated,
@@ -87,11 +93,11 @@ def rows(attempts) -> list[Row]:
             load_ms=r.load_ms, peak_rss_mb=r.peak_rss_mb,
             top1=acc.top1 if acc else None, drop_points=acc.drop_points if acc else None,
             speedup_vs_fp32=None, versions=dict(r.tools or {}),
-            executed=executed(r.settings_used), **_limit(r, fp)))
-    base = {(r.target, r.model, r.format, r.runtime): r.p50_ms for r in out
+            executed=executed(r.settings_used), converter=r.converter, **_limit(r, fp)))
+    base = {(r.target, r.model, r.format, r.converter, r.runtime): r.p50_ms for r in out
             if r.precision == "fp32" and r.p50_ms}
     return sorted((_with_speedup(r, base) for r in out),
-                  key=lambda r: (r.target, r.model, r.precision, r.format, r.runtime))
+                  key=lambda r: (r.target, r.model, r.precision, r.format, r.converter or "", r.runtime))
 
 
 def executed(settings_used: dict | None) -> str | None:
@@ -117,7 +123,7 @@ def _limit(cell: LatencyCell, fingerprint: dict) -> dict:
 
 
 def _with_speedup(row: Row, base: dict) -> Row:
-    fp32 = base.get((row.target, row.model, row.format, row.runtime))
+    fp32 = base.get((row.target, row.model, row.format, row.converter, row.runtime))
     if not fp32 or not row.p50_ms:
         return row
     return Row(**{**asdict(row), "speedup_vs_fp32": round(fp32 / row.p50_ms, 3)})
@@ -159,7 +165,7 @@ def exports(attempts) -> list[ExportCell]:
     return [a.record for a in attempts if isinstance(a.record, ExportCell)]
 
 
-COLUMNS = ("target", "model", "precision", "format", "runtime", "status", "p50_ms", "p90_ms",
+COLUMNS = ("target", "model", "precision", "format", "converter", "runtime", "status", "p50_ms", "p90_ms",
            "p99_ms", "throughput_ips", "size_mb", "load_ms", "peak_rss_mb", "top1", "drop_points",
            "speedup_vs_fp32", "emulated", "executed", "reason", "known_limit", "limit_held")
 
@@ -185,7 +191,7 @@ def to_markdown(grid: list[Row], recs: list[Recommendation]) -> str:
         lines.append(f"## {rec.target}")
         lines.append("")
         for label, row in (("fastest", rec.fastest), ("smallest", rec.smallest)):
-            lines.append(f"- {label}: " + (f"{row.model} {row.precision} {row.format} in "
+            lines.append(f"- {label}: " + (f"{row.model} {row.precision} {row.made_as} in "
                                             f"{row.runtime}" if row else "none") + f" ({rec.why})")
         lines += ["", "| " + " | ".join(COLUMNS[1:]) + " |", "|" + "---|" * (len(COLUMNS) - 1)]
         for r in grid:

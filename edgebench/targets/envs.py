@@ -48,18 +48,24 @@ def _run(argv: list[str], what: str) -> None:
 
 def create(choice: RuntimeChoice, say: Callable[[str], None] = lambda s: None) -> Path:
     """The environment for ``choice`` (made once; a half-made one is made again)."""
-    folder = env_dir(choice)
+    return make(env_dir(choice), choice.requirements(), choice.spec, say)
+
+
+def make(folder: Path, requirements: list[str], spec: str,
+         say: Callable[[str], None] = lambda s: None) -> Path:
+    """A virtual environment at ``folder`` with ``requirements`` (made once; a half-made one,
+    without its ready mark, is made again)."""
     ready = folder / READY
     if ready.exists():
-        say(f"local: {choice.spec} is already set up in {folder}")
+        say(f"local: {spec} is already set up in {folder}")
         return folder
     shutil.rmtree(folder, ignore_errors=True)
     folder.parent.mkdir(parents=True, exist_ok=True)
     base = getattr(sys, "_base_executable", sys.executable)  # not this venv's python
-    say(f"local: virtual environment {folder} with {' '.join(choice.requirements())}")
+    say(f"local: virtual environment {folder} with {' '.join(requirements)}")
     _run([base, "-m", "venv", str(folder)], f"python -m venv {folder}")
     _run([str(folder / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check",
-          "--no-warn-script-location", "-q", *choice.requirements()],
-         f"pip install {' '.join(choice.requirements())}")
-    ready.write_text(choice.spec + "\n")
+          "--no-warn-script-location", "-q", *requirements],
+         f"pip install {' '.join(requirements)}")
+    ready.write_text(spec + "\n")
     return folder

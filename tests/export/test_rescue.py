@@ -60,6 +60,42 @@ def test_each_formats_ladder_is_its_rungs_then_fp16(other_formats, fmt):
         assert read(Path(r.folder)).manifest["format"] == fmt
 
 
+def _onnx_quantised(path: Path) -> int:
+    import onnx
+
+    return sum(n.op_type == "QuantizeLinear" for n in onnx.load(str(path)).graph.node)
+
+
+def _openvino_quantised(path: Path) -> int:
+    import openvino as ov
+
+    return sum(op.get_type_name() == "FakeQuantize" for op in ov.Core().read_model(str(path)).get_ops())
+
+
+def _tflite_quantised(path: Path) -> int:
+    from ai_edge_litert.interpreter import Interpreter
+
+    interp = Interpreter(model_path=str(path))
+    return sum(t["dtype"].__name__ in ("int8", "int16") for t in interp.get_tensor_details())
+
+
+QUANTISED = {"onnx": _onnx_quantised, "openvino": _openvino_quantised, "tflite": _tflite_quantised}
+
+
+@pytest.mark.parametrize("fmt", list(formats.FORMATS))
+def test_keep_sensitive_keeps_layers_in_float(unreachable, other_formats, fmt):
+    """Rung 2 of every format: the layers its sensitivity pass picked are not quantised."""
+    ladder = unreachable if fmt == "onnx" else other_formats[fmt]
+    by_name = {r.name: r for r in ladder.rungs}
+    plain, kept = read(Path(by_name["int8"].folder)), read(Path(by_name["keep-sensitive"].folder))
+    names = kept.manifest["quantization"]["kept_in_float"]
+    assert len(names) >= 3 and len(set(names)) == len(names)
+    assert kept.manifest["rescue_rung"] == {"rung": 2, "name": "keep-sensitive"}
+    count = QUANTISED[fmt]
+    assert count(kept.model_file) < count(plain.model_file)
+    assert kept.manifest["size_bytes"] > plain.manifest["size_bytes"]  # float weights
+
+
 def test_every_rung_is_tried_in_order_and_recorded(unreachable):
     ladder = unreachable
     expected = ["int8"] + [c.variant or c.precision for c in formats.rescue_rungs("onnx")]

@@ -18,10 +18,11 @@ def _lat(ms: float) -> LatencyStats:
 
 
 def _latency(model, precision, fmt, runtime, ms, size_mb, target="local", status=Status.OK,
-             emulated=False, reason=""):
+             emulated=False, reason="", converter=None):
     return LatencyCell(label=f"a/{model}/{fmt}-{precision}", model=model, format=fmt,
                        precision=precision, runtime=runtime, target=target, status=status,
-                       reason=reason, key=f"{target}-{model}-{fmt}-{precision}-{runtime}",
+                       reason=reason, key=f"{target}-{model}-{fmt}-{precision}-{runtime}-{converter}",
+                       converter=converter,
                        latency=_lat(ms) if ms else None, size_bytes=int(size_mb * 1e6),
                        throughput_ips=1e3 / ms if ms else None,
                        fingerprint={"arch": "x", "emulated": True} if emulated else {"arch": "x"})

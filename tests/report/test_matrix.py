@@ -26,6 +26,28 @@ def test_rows_join_accuracy_speedup_and_hide_emulated_speeds(store):
     assert emulated.emulated and emulated.p50_ms is None and emulated.throughput_ips is None
 
 
+def test_a_second_converter_is_its_own_row_with_its_own_fp32(tmp_path):
+    """tflite INT8 from two converters: two rows, each against its own converter's FP32."""
+    path = tmp_path / "c.db"
+    with Store(path) as s:
+        run = s.begin_run([], {}, {})
+        for record in (_latency("efficientnet_b0", "fp32", "tflite", "tflite", 6.2, 21.0),
+                       _latency("efficientnet_b0", "int8", "tflite", "tflite", 4.1, 6.0),
+                       _latency("efficientnet_b0", "fp32", "tflite", "tflite", 6.0, 21.0,
+                                converter="onnx2tf"),
+                       _latency("efficientnet_b0", "int8", "tflite", "tflite", 3.0, 6.2,
+                                converter="onnx2tf")):
+            s.record(run, record, 0.0)
+        grid = rows(s.latest_attempts())
+    int8 = {r.converter: r for r in grid if r.precision == "int8"}
+    assert set(int8) == {None, "onnx2tf"}
+    assert int8["onnx2tf"].speedup_vs_fp32 == 2.0 and int8[None].speedup_vs_fp32 == round(6.2 / 4.1, 3)
+    assert int8["onnx2tf"].made_as == "tflite (onnx2tf)" and int8[None].made_as == "tflite"
+    table = list(csv.DictReader(io.StringIO(to_csv(grid))))
+    assert sorted(r["converter"] for r in table if r["precision"] == "int8") == ["", "onnx2tf"]
+    assert "tflite (onnx2tf)" in to_markdown(grid, recommend(grid))
+
+
 def test_the_recommendation_is_the_fastest_within_the_floor(store):
     with Store(store) as s:
         grid = rows(s.latest_attempts())
