@@ -49,19 +49,25 @@ def _export(checkpoint: Path, out: Path, floor: str, samples: int | None) -> tup
 
 
 def _converters(checkpoint: Path, out: Path, samples: int | None) -> dict:
-    """TFLite INT8 by the default converter and by onnx2tf: top-1 and p50 of each."""
+    """TFLite by the default converter and by onnx2tf: each artifact's export status, top-1 and
+    p50 (an export that failed is a result too)."""
     model = checkpoint.stem.split("-")[0]
-    _edgebench(["export", model, "--weights", str(checkpoint), "--formats", "tflite", "--int8",
-                "--converter", "onnx2tf", "--out", str(out), "--json"], ok=(0, 3))
-    folders = {name: str(out / model / name) for name in ("tflite-fp32", "tflite-int8",
-                                                         "tflite-fp32-onnx2tf", "tflite-int8-onnx2tf")}
+    made, _ = _edgebench(["export", model, "--weights", str(checkpoint), "--formats", "tflite", "--int8",
+                          "--converter", "onnx2tf", "--out", str(out), "--json"], ok=(0, 3, 4, 8))
+    names = ("tflite-fp32", "tflite-int8", "tflite-fp32-onnx2tf", "tflite-int8-onnx2tf")
+    status = {c["name"]: (c["status"], c["reason"]) for c in made}
+    folders = {n: str(out / model / n) for n in names if (out / model / n / "manifest.json").is_file()}
+    for name, folder in folders.items():
+        manifest = json.loads((Path(folder) / "manifest.json").read_text())
+        status.setdefault(name, (manifest["status"], manifest["reason"]))
     meta = json.loads((Path(folders["tflite-int8"]) / "manifest.json").read_text())["dataset"]
     dataset = f"{meta['name']}:{meta['eval_split']}" + (f":{samples}" if samples else "")
-    scored, _ = _edgebench(["eval", *folders.values(), "--dataset", dataset, "--json"], ok=(0, 3))
-    timed, _ = _edgebench(["bench", *folders.values(), "--json"])
+    scored, _ = _edgebench(["eval", *folders.values(), "--dataset", dataset, "--json"], ok=(0, 3, 9))
+    timed, _ = _edgebench(["bench", *folders.values(), "--json"], ok=(0, 9))
     top1 = {Path(r["label"]).name: r["top1"] for r in scored}
     p50 = {Path(r["label"]).name: r["latency"]["p50_ms"] for r in timed if r.get("latency")}
-    return {name: {"top1": top1.get(name), "p50_ms": p50.get(name)} for name in folders}
+    return {n: {"top1": top1.get(n), "p50_ms": p50.get(n), "export_status": status.get(n, ("missing", ""))[0],
+                "reason": status.get(n, ("", ""))[1]} for n in names}
 
 
 def _cells(name: str, ladders: list[dict]) -> list[dict]:
@@ -114,10 +120,11 @@ def _print(cells: list[dict], floor: str) -> None:
 
 def _print_converters(found: dict) -> None:
     print("\nTFLite by converter (top-1 %, p50 ms batch 1, side by side in one bench run)")
-    print(f"{'checkpoint':<30} {'artifact':<22} {'top-1 %':>8} {'p50 ms':>8}")
+    print(f"{'checkpoint':<30} {'artifact':<22} {'top-1 %':>8} {'p50 ms':>8}  export validation")
     for checkpoint, rows in found.items():
         for name, r in rows.items():
-            print(f"{checkpoint:<30} {name:<22} {_ms(r['top1']):>8} {_ms(r['p50_ms']):>8}")
+            print(f"{checkpoint:<30} {name:<22} {_ms(r['top1']):>8} {_ms(r['p50_ms']):>8}  "
+                  f"{r['export_status']}" + (f": {r['reason'][:90]}" if r["export_status"] != "ok" else ""))
 
 
 def main() -> int:

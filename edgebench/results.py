@@ -217,13 +217,11 @@ class ExportCell(Record):
     validated_by: str | None = None  # the runtime that ran the validation
     signal: str | None = None  # crashed: the signal that ended the runtime
     cached: bool = False
+    name: str | None = None  # the artifact folder's name: FORMAT-PRECISION[-RUNG][-CONVERTER]
 
     @property
     def label(self) -> str:
-        """The artifact folder's name (FORMAT-PRECISION, and a rung or converter after it)."""
-        from pathlib import PurePath
-
-        return PurePath(self.path).name if self.path else f"{self.format}-{self.precision}"
+        return self.name or f"{self.format}-{self.precision}"
 
     @property
     def artifact(self):

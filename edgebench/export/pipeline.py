@@ -102,7 +102,7 @@ class _Export:
             tools=_tools(cap, self.entry), path=str(art.path) if art else None,
             size_bytes=m.get("size_bytes"), export_seconds=m.get("export_seconds"),
             validation=Validation.from_dict(m["validation"]) if m.get("validation") else None,
-            validated_by=m.get("validated_by"), signal=signal, cached=cached)
+            validated_by=m.get("validated_by"), signal=signal, cached=cached, name=cap.key)
 
 
 def _plan(request: ExportRequest) -> tuple[list[formats.Capability], list[tuple[str, str, str]]]:
