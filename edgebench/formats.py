@@ -227,6 +227,8 @@ _OV_TOOLS = ("torch", "openvino")
 _TFLITE_TOOLS = ("torch", "litert-torch", "ai-edge-litert", "ai-edge-quantizer")
 _ONNX2TF_TOOLS = ("torch", "onnx")  # onnx2tf itself lives in its own environment
 ONNX2TF_VERSION = "1.29.24"
+# converters that run in their own environment: the pins that key their artifacts
+OWN_ENVIRONMENT_PINS = {"onnx2tf": {"onnx2tf": ONNX2TF_VERSION}}
 
 CAPABILITIES: tuple[Capability, ...] = (
     Capability("onnx", "fp32", "torch.onnx (dynamo=False)", "edgebench.export.onnx:export_fp32",

@@ -151,8 +151,10 @@ def _tolerance(request: ExportRequest, cap: formats.Capability) -> formats.Toler
 
 
 def _tools(cap: formats.Capability, entry) -> dict[str, str]:
-    """Versions of everything that shapes this artifact's bytes (cache key and manifest)."""
-    return tool_versions(tuple(dict.fromkeys(cap.tools + entry.requires)), missing="missing")
+    """Versions of everything that shapes this artifact's bytes (cache key and manifest), with
+    the pinned version of a converter that runs in its own environment."""
+    return {**tool_versions(tuple(dict.fromkeys(cap.tools + entry.requires)), missing="missing"),
+            **formats.OWN_ENVIRONMENT_PINS.get(cap.converter_name, {})}
 
 
 def channels_last_input(model):

@@ -36,6 +36,7 @@ def test_both_precisions_are_made_and_validated_beside_the_default_converters(ma
     assert int8.key != made["tflite-int8"].key  # another cell
     m = read(Path(int8.path)).manifest
     assert m["converter_name"] == "onnx2tf" and m["converter_environment"] == {"onnx2tf": ONNX2TF_VERSION}
+    assert m["tools"]["onnx2tf"] == ONNX2TF_VERSION  # the pin keys the cache and the cell
     # the input keeps the export's NCHW layout; INT8 is full integer like the default converter's
     assert m["input"]["shape"] == [1, 3, 32, 32] and m["input"]["dtype"] == "int8"
     assert m["quantization"]["tool"] == "onnx2tf" and m["quantization"]["samples"] == 32
