@@ -274,7 +274,7 @@ def run(request: DiffRequest, progress=lambda s: None) -> LayerDiff:
     from .. import artifacts, bench, limits, zoo
     from ..data.labelled import DatasetSpec, preprocess_split
     from ..zoo.spec import Preprocess
-    from ..errors import UserInputError
+    from ..errors import EdgebenchError, UserInputError, ValidationFailedError, first_line
     from ..export.pipeline import channels_last_input
     from ..zoo.weights import build_model, resolve as resolve_weights
 
@@ -300,9 +300,15 @@ def run(request: DiffRequest, progress=lambda s: None) -> LayerDiff:
     inputs = np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if layout == "NHWC" else x
     fmt = source.model.format
     progress(f"every tensor of {fmt}-{source.model.precision}")
-    rows, unmatched = compare(channels_last_input(module) if layout == "NHWC" else module,
-                              inputs, fmt, Path(source.model.path), inputs,
-                              precision=source.model.precision)
+    try:
+        rows, unmatched = compare(channels_last_input(module) if layout == "NHWC" else module,
+                                  inputs, fmt, Path(source.model.path), inputs,
+                                  precision=source.model.precision)
+    except EdgebenchError:
+        raise
+    except Exception as e:  # the runtimes raise many types on files they cannot run
+        raise ValidationFailedError(f"{request.artifact}: {fmt} could not run every tensor of it: "
+                                    f"{first_line(e)}; check it with `edgebench validate`") from e
     if not rows:
         raise UserInputError(f"no tensor of {request.artifact} could be matched to a module of "
                              f"{source.model_name}: was it exported by edgebench from this model?")

@@ -108,3 +108,15 @@ def test_bad_input_is_one_line(made, run_cli, args, needle):
     args = [a.format(fp32=made["onnx", "fp32"]) for a in args]
     code, _, err = run_cli("diff", *args)
     assert_one_line_error(code, err, needle, expected_code=2)
+
+
+def test_a_file_its_runtime_cannot_run_is_one_line(made, run_cli, tmp_path):
+    """A model file that matches its manifest but is no model: exit 4, no traceback."""
+    import shutil
+
+    folder = tmp_path / "onnx-fp32"
+    shutil.copytree(made["onnx", "fp32"], folder)
+    (folder / "model.onnx").write_bytes(b"not a model")
+    _refresh_digest(folder)
+    code, _, err = run_cli("diff", folder)
+    assert_one_line_error(code, err, "could not run every tensor", expected_code=4)
