@@ -217,6 +217,15 @@ def test_an_upload_dropped_midway_is_retried_cleanly(host_board, tmp_path):
         proxy.close()
 
 
+@pytest.mark.parametrize("name", ["SFTPNoConnection", "SFTPConnectionLost", "ConnectionLost"])
+def test_every_form_of_a_dropped_connection_is_retried(name):
+    # which one asyncssh raises depends on where in a write the socket died
+    import asyncssh
+    from edgebench.targets.ssh import _lost
+    assert _lost(getattr(asyncssh, name)("Connection not open"))
+    assert not _lost(asyncssh.SFTPPermissionDenied("denied"))
+
+
 def test_a_full_disk_is_a_one_line_infra_error(host_board, small_artifacts, tmp_path):
     small = tmp_path / "small-disk"
     small.mkdir()
