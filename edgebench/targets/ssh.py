@@ -87,7 +87,7 @@ def _lost(e: BaseException) -> bool:
     asyncssh = _asyncssh()
     return isinstance(e, (OSError, EOFError, asyncssh.ConnectionLost, asyncssh.DisconnectError,
                           asyncssh.ChannelOpenError, asyncssh.SFTPConnectionLost,
-                          asyncssh.SFTPEOFError, asyncssh.SFTPNoConnection, BrokenPipeError))
+                          asyncssh.SFTPEOFError, asyncssh.SFTPNoConnection))
 
 
 class SSHTarget:
