@@ -66,7 +66,7 @@ def test_compiled_model_computes_the_eager_function(tmp_path, compile_cache):
         assert r.settings_used["mode"] == ("compiled" if compile_ else "eager")
         outputs[compile_] = np.load(out)
     used = r.settings_used["compile"]
-    assert used["mode"] == COMPILE_MODE and used["cache"] == "miss"
+    assert used["mode"] == COMPILE_MODE and used["freezing"] is True and used["cache"] == "miss"
     assert r.load_ms >= used["compile_ms"] > 0  # the compile is the cell's load time
     assert any(compile_cache.iterdir()), "inductor wrote nothing into edgebench's cache folder"
     np.testing.assert_allclose(outputs[True], outputs[False], rtol=1e-3, atol=1e-3)
