@@ -12,9 +12,10 @@ Usage: python benchmarks/gpu_check.py [--models resnet50,efficientnet_b0] [--jso
 Targets (issues): eager + graph batch-1 p50 <= 1.5 ms; ResNet-50 compiled + graph <= 0.55 ms;
 a second run of a compiled cell loads in under 20% of the first run's load time.
 Exit status 1 if a target is missed or a cell fails; 0 with a note when there is no GPU.
-Compiling takes minutes per model on a first run (inductor, max-autotune: ResNet-50 311 s on
-an H100, EfficientNet-B0 longer): on a short GPU lease run one model per call
-(``--models resnet50``); the whole check for ResNet-50 is about 8 minutes there.
+Compiling takes minutes per model on a first run (inductor, max-autotune, frozen: on an H200
+ResNet-50 268 s, EfficientNet-B0 about 375 s): ``--short`` for ResNet-50 is about 6 minutes
+there, and both models with ``--short`` about 14, past one 10-minute call: start it detached
+(``setsid``) and collect its ``--json`` file in a second call.
 """
 
 from __future__ import annotations

@@ -1,0 +1,47 @@
+"""benchmarks/gpu_check.sh, the one prepared GPU check: it runs without arguments, prints its
+table and exits 0 on a machine without a GPU, and its plumbing runs on the CPU."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def gpu_check(*args, tmp_path):
+    env = {**os.environ, "PYTHON": sys.executable, "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "PYTHONWARNINGS": "ignore"}
+    env.pop("TORCHINDUCTOR_CACHE_DIR", None)
+    return subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_check.sh"), *args], cwd=tmp_path,
+                          capture_output=True, text=True, env=env, timeout=900)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="with a GPU the whole check runs (minutes)")
+def test_without_arguments_or_a_gpu_it_says_so_and_exits_0(tmp_path):
+    done = gpu_check(tmp_path=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "no CUDA device: nothing to check here" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_its_cells_table_and_figures_on_the_cpu(tmp_path):
+    figures = tmp_path / "figures.json"
+    done = gpu_check("--device", "cpu", "--short", "--no-profile", "--models", "resnet18",
+                     "--json", str(figures), tmp_path=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("cell "))
+    cells = [line.split()[0] for line in lines[header + 1:header + 5]]
+    assert cells == ["eager", "eager+graph", "compiled+graph", "compiled+graph"]
+    assert "0 checks not ok" in done.stdout
+    mine = json.loads(figures.read_text())["models"]["resnet18"]
+    compiles = [mine[cell]["settings_used"]["compile"] for cell in ("compiled+graph", "compiled+graph again")]
+    assert [c["cache"] for c in compiles] == ["miss", "hit"]
+    assert all(c["freezing"] for c in compiles)
+    assert mine["compiled+graph again"]["load_ms"] < mine["compiled+graph"]["load_ms"]
+    assert 0 <= mine["rel_error_vs_fp32"]["compiled+graph"] < 1e-3  # FP32 compiled against eager
