@@ -13,7 +13,7 @@ Targets (issues): eager + graph batch-1 p50 <= 1.5 ms; ResNet-50 compiled + grap
 a second run of a compiled cell loads in under 20% of the first run's load time.
 Exit status 1 if a target is missed or a cell fails; 0 with a note when there is no GPU.
 Compiling takes minutes per model on a first run (inductor, max-autotune, frozen: on an H200
-ResNet-50 268 s, EfficientNet-B0 about 375 s): ``--short`` for ResNet-50 is about 6 minutes
+ResNet-50 268 s, EfficientNet-B0 a 384 s first load): ``--short`` for ResNet-50 is about 6 minutes
 there, and both models with ``--short`` about 14, past one 10-minute call: start it detached
 (``setsid``) and collect its ``--json`` file in a second call.
 """
