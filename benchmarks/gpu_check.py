@@ -58,7 +58,8 @@ def settings(mode: str, batch: int = 1, precision: str | None = None) -> Runtime
 
 def bench(model: str, mode: str, batch: int = 1) -> dict:
     request = BenchRequest(artifacts=(f"zoo:{model}",), runtime="torch", settings=settings(mode, batch),
-                           harness=HARNESS if DEVICE == "gpu" else QUICK, timeout_s=COMPILE_TIMEOUT_S)
+                           harness=HARNESS if DEVICE == "gpu" else QUICK,
+                           timeout_s=COMPILE_TIMEOUT_S)
     (row,) = run(request, LocalTarget())
     return row.to_dict()
 

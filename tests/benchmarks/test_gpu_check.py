@@ -40,7 +40,8 @@ def test_its_cells_table_and_figures_on_the_cpu(tmp_path):
     assert cells == ["eager", "eager+graph", "compiled+graph", "compiled+graph"]
     assert "0 checks not ok" in done.stdout
     mine = json.loads(figures.read_text())["models"]["resnet18"]
-    compiles = [mine[cell]["settings_used"]["compile"] for cell in ("compiled+graph", "compiled+graph again")]
+    compiles = [mine[cell]["settings_used"]["compile"]
+                for cell in ("compiled+graph", "compiled+graph again")]
     assert [c["cache"] for c in compiles] == ["miss", "hit"]
     assert all(c["freezing"] for c in compiles)
     assert mine["compiled+graph again"]["load_ms"] < mine["compiled+graph"]["load_ms"]
