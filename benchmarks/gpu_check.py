@@ -135,6 +135,23 @@ def main() -> int:
                         help="no batch-64 cell; numerics and profile of the compiled mode only")
     parser.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
     args = parser.parse_args()
+    from edgebench import zoo
+    from edgebench.errors import UnknownModelError
+
+    models = [m for m in args.models.split(",") if m]
+    try:
+        for model in models:
+            zoo.get(model)
+    except UnknownModelError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.json_path:  # found out now, not after minutes of compiling
+        try:
+            Path(args.json_path).write_text("{}")
+        except OSError as e:
+            print(f"error: cannot write --json {args.json_path}: {e.strerror}: give a writable path",
+                  file=sys.stderr)
+            return 2
     global DEVICE
     DEVICE = args.device
     if DEVICE == "gpu" and not torch.cuda.is_available():
@@ -146,7 +163,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="gpu-check-"))
     x = np.random.default_rng(1).standard_normal((SAMPLES, 3, 224, 224)).astype(np.float32)
     np.save(work / "x.npy", x)
-    for model in [m for m in args.models.split(",") if m]:
+    for model in models:
         mine = report["models"][model] = {}
         print(f"\n{model}: batch 1, {settings('eager').precision}"
               f"{', channels-last' if settings('eager').channels_last else ''}", flush=True)

@@ -46,3 +46,17 @@ def test_its_cells_table_and_figures_on_the_cpu(tmp_path):
     assert all(c["freezing"] for c in compiles)
     assert mine["compiled+graph again"]["load_ms"] < mine["compiled+graph"]["load_ms"]
     assert 0 <= mine["rel_error_vs_fp32"]["compiled+graph"] < 1e-3  # FP32 compiled against eager
+
+
+def test_an_unknown_model_is_a_one_line_error(tmp_path):
+    done = gpu_check("--models", "resnet50,resnet5O", tmp_path=tmp_path)
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: unknown model 'resnet5O': did you mean resnet50")
+
+
+def test_an_unwritable_json_path_is_a_one_line_error_before_any_work(tmp_path):
+    done = gpu_check("--json", str(tmp_path / "no" / "such" / "f.json"), tmp_path=tmp_path)
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: cannot write --json ") and "Traceback" not in done.stderr
