@@ -236,4 +236,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the --json file holds the models finished so far
+        print("gpu_check: interrupted", file=sys.stderr)
+        sys.exit(130)
