@@ -108,9 +108,9 @@ def profile(model: str, mode: str, graph_modes: tuple[bool, ...] = (False, True)
         kernels = [e for e in events if e.get("cat") == "kernel"]
         by_name: dict[str, list[float]] = {}  # name: [us per inference, launches per inference]
         for e in kernels:
-            mine = by_name.setdefault(e.get("name", "?"), [0.0, 0.0])
-            mine[0] += e.get("dur", 0) / runs
-            mine[1] += 1 / runs
+            totals = by_name.setdefault(e.get("name", "?"), [0.0, 0.0])
+            totals[0] += e.get("dur", 0) / runs
+            totals[1] += 1 / runs
         triton_us = sum(us for name, (us, _) in by_name.items() if name.startswith("triton"))
         out["graph" if graphs else "launches"] = {
             "kernels_per_inference": len(kernels) / runs,
@@ -127,13 +127,16 @@ def profile(model: str, mode: str, graph_modes: tuple[bool, ...] = (False, True)
 def main() -> int:
     import torch
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="example: bash benchmarks/gpu_check.sh --short --models resnet50 --json figures.json")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--json", dest="json_path", default=None, help="also write every figure here")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--short", action="store_true",
                         help="no batch-64 cell; numerics and profile of the compiled mode only")
-    parser.add_argument("--device", choices=("gpu", "cpu"), default="gpu")
+    parser.add_argument("--device", choices=("gpu", "cpu"), default="gpu",
+                        help="cpu: the same plumbing without a GPU (its figures mean nothing)")
     args = parser.parse_args()
     from edgebench import zoo
     from edgebench.errors import UnknownModelError
