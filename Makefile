@@ -11,34 +11,21 @@ TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 # pip's find-links notices ("... is ignored") are noise on these machines.
 QUIET := grep -v 'is ignored: it is neither a file nor a directory' || true
 
-# Fashion-MNIST (INT8 calibration and held-out validation) comes from Debian's package.
-FASHION_MNIST := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
-SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
-
-.PHONY: setup data system demo test bench-export bench-fidelity bench-int8 bench-accuracy bench-eval bench-sweep clean
+.PHONY: setup system test-setup demo test test-fast bench-export bench-fidelity bench-int8 bench-accuracy bench-eval bench-sweep clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
+	@echo "set-up: installing $(TORCH_PINS) and edgebench[all] into $(VENV) (the runtimes, converters and tools; minutes on a first run)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check $(TORCH_PINS) -e '.[all]' 2>&1 | { $(QUIET); }
 	touch $@
 
-setup: $(VENV)/.installed data system
-
-# The emulated Raspberry Pi (tests, and users without a board): qemu-user, debootstrap and an
-# SSH server; Chromium opens the HTML report in its test. Root only; elsewhere those tests say
-# why they cannot run.
-SYSTEM_TOOLS := /usr/bin/qemu-aarch64-static /usr/sbin/debootstrap /usr/sbin/sshd /usr/sbin/update-binfmts /usr/bin/chromium
-SYSTEM_PACKAGES := qemu-user-static binfmt-support debootstrap openssh-server openssh-client chromium
+# The Debian packages (Fashion-MNIST, the emulated board's tools, an SSH server, Chromium): their
+# table is tools/system-packages.txt. The script says what it installs, or what it skips and why
+# (without root); it never stops the set-up.
 system:
-	@[ "$$(id -u)" -ne 0 ] || for f in $(SYSTEM_TOOLS); do test -e $$f || exit 1; done || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    $(SYSTEM_PACKAGES) >/dev/null; } || \
-	  echo "note: apt-get install $(SYSTEM_PACKAGES) for the emulated board and the report test"
+	@bash tools/setup-system
 
-data:
-	@test -f $(FASHION_MNIST) || { $(SUDO) apt-get update -qq && \
-	  $(SUDO) apt-get install -y -qq dataset-fashion-mnist >/dev/null; } || \
-	  echo "note: install Fashion-MNIST (apt-get install dataset-fashion-mnist) for INT8 calibration"
+setup: system $(VENV)/.installed
 
 # The main job on real labelled data: train in-domain, export FP32 + INT8, score every
 # artifact on the 10,000 test images, time them. The checkpoint is trained once.
@@ -53,8 +40,23 @@ demo: setup
 	$(EB) bench artifacts/resnet18/* zoo:resnet18 --weights $(CKPT) --threads 2 --store $(DEMO_STORE)
 	$(EB) report --store $(DEMO_STORE) --html report.html
 
-test: setup
-	$(PY) -m pytest -q
+# What the tests share and would otherwise build inside the timed run: the emulated board, the
+# pinned-runtime environments, the onnx2tf environment (each built once, then reused).
+test-setup: setup
+	@$(PY) -m tests.prepare
+
+# Two test processes (pytest-xdist), one test file each at a time: module fixtures are made
+# once, and the session's trained checkpoint and export sets are shared between them
+# (tests/conftest.py). TEST_WORKERS=0 runs them in this one process.
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+
+test: test-setup
+	$(PYTEST) --durations=25
+
+# The edit loop: everything but the slow tiers (slow, emulated, network, gpu).
+test-fast: setup
+	$(PYTEST) -m "not slow and not emulated and not network and not gpu"
 
 bench-export: setup
 	$(PY) benchmarks/export_zoo.py

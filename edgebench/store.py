@@ -124,26 +124,35 @@ class Store:
                                      "path (edgebench creates it)")
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
-    def _migrate(self) -> None:
-        row = None
+    def _schema_version(self) -> int | None:
         try:
             row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except sqlite3.OperationalError:
-            pass  # a new file: no meta table yet
-        if row is not None:
-            found = int(row[0])
-            if found > SCHEMA_VERSION:
-                raise StoreError(f"{self.path} was written by a newer edgebench (store schema "
-                                 f"{found}, this one reads {SCHEMA_VERSION}): upgrade edgebench")
-            return
-        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if tables:
-            raise StoreError(f"{self.path} is an SQLite file of something else (tables "
-                             f"{', '.join(sorted(tables))}): give another --store path")
-        with self._transaction():
-            for statement in filter(str.strip, SCHEMA.split(";")):
-                self._db.execute(statement)
-            self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            return None  # a new file: no meta table yet
+        return None if row is None else int(row[0])
+
+    def _migrate(self) -> None:
+        found = self._schema_version()  # read without a write lock: a read-only store opens
+        if found is None:
+            # Check again and create under one write lock: two edgebench processes opening the
+            # same new file at once (a sweep and a report) must not both create the schema.
+            with self._transaction():
+                found = self._schema_version()
+                if found is None:
+                    tables = {r[0] for r in self._db.execute(
+                        "SELECT name FROM sqlite_master WHERE type='table'")}
+                    if tables:
+                        raise StoreError(f"{self.path} is an SQLite file of something else "
+                                         f"(tables {', '.join(sorted(tables))}): give another "
+                                         "--store path")
+                    for statement in filter(str.strip, SCHEMA.split(";")):
+                        self._db.execute(statement)
+                    self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)",
+                                     (str(SCHEMA_VERSION),))
+                    return
+        if found > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer edgebench (store schema "
+                             f"{found}, this one reads {SCHEMA_VERSION}): upgrade edgebench")
 
     def _transaction(self):
         return _Transaction(self._db)

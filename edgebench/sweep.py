@@ -42,6 +42,8 @@ class SweepConfig:
     runtimes: tuple[str, ...] = ()  # empty: every runtime that loads each format
     targets: tuple[str, ...] = ("local",)
     weights: str = "random"
+    calib: str | None = None  # INT8 calibration source, as export's --calib; None: export's default
+    validate_samples: int | None = None  # held-out samples each artifact is validated on
     dataset: str | None = None  # D[:split][:N]: also score every artifact (weights: a checkpoint)
     resolution: int | None = None
     threads: int | None = None
@@ -136,6 +138,7 @@ class SweepConfig:
                 raise UserInputError(f"{where}: unknown torch mode {mode!r}: choose from "
                                      f"{', '.join(TORCH_MODES)}")
         limits.RESOLUTION.check(self.resolution)
+        limits.VALIDATE_SAMPLES.check(self.validate_samples)
         limits.NO_WORKER_TIMEOUT.check(self.no_worker_timeout_s)
         if self.dataset is not None:
             from .data.labelled import DatasetSpec
@@ -192,10 +195,13 @@ def _export(config: SweepConfig, model: str) -> list:
             warnings.append(f"converter {name} makes none of formats {', '.join(config.formats)} "
                             f"at precisions {', '.join(config.precisions)}: nothing to export")
             continue
+        validation = {} if config.validate_samples is None else {
+            "validate_samples": config.validate_samples}
         cells += export(ExportRequest(model=model, formats=fmts, precisions=precisions,
                                       weights=config.weights, resolution=config.resolution,
-                                      out_dir=Path(config.out), explicit_formats=False,
-                                      converter=converter), warn=warnings.append)
+                                      calib=config.calib, out_dir=Path(config.out),
+                                      explicit_formats=False, converter=converter, **validation),
+                        warn=warnings.append)
     return [*cells, *warnings]
 
 

@@ -7,6 +7,11 @@ from edgebench.runtimes import ModelRef
 from edgebench.zoo.reference import torch_reference
 from edgebench.zoo.weights import resolve as resolve_weights
 
+# The old runtimes the tests pin (their own environments; `make test-setup` makes them once).
+OLD_ORT = "onnxruntime==1.16.3"  # before 1.18: refuses unknown opset import versions
+OLD_TFLITE = "tflite-runtime==2.14.0"  # the last aarch64 wheel; no XNNPACK for integer models
+PINNED_RUNTIMES = (OLD_ORT, OLD_TFLITE)
+
 
 def assert_one_line_error(code: int, stderr: str, *needles: str, expected_code: int | None = None):
     """A bad input ends with one `error:` line, a non-zero exit and no traceback."""

@@ -85,6 +85,7 @@ def test_exit_codes_are_ordered_most_specific_first():
     assert len({code for _, code in EXIT_CODES if code != 6}) == len(EXIT_CODES) - 2
 
 
+@pytest.mark.slow
 def test_export_json_then_cache_hit(run_cli, tmp_path):
     args = ["export", "resnet18", "--weights", "random", "--out", tmp_path, "--resolution", "96",
             "--validate-samples", "40"]
@@ -169,6 +170,7 @@ def test_bad_input_as_subprocess(run_subprocess, tmp_path, case):
     assert_one_line_error(code, err, *needles, expected_code=expected)
 
 
+@pytest.mark.slow
 def test_export_as_subprocess_and_failed_validation_exit_code(run_subprocess, tmp_path):
     code, out, err = run_subprocess("export", "mobilenet_v3_large", "--weights", "random",
                                     "--formats", "onnx", "--out", tmp_path, "--json")

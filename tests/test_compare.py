@@ -90,6 +90,7 @@ def test_training_claim_compares_like_with_like_runs():
     assert _verdicts([b0, elsewhere])[9].verdict.startswith("not measurable here")
 
 
+@pytest.mark.slow
 def test_train_store_feeds_the_training_claim(tmp_path, run_cli):
     db = tmp_path / "t.db"
     for model in ("efficientnet_b0", "resnet50"):

@@ -12,11 +12,10 @@ from edgebench.artifacts import read
 from edgebench.data.datasets import FASHION_MNIST_CLASSES
 from edgebench.data.labelled import DatasetSpec, preprocess_split
 from edgebench.evaluate import EvalRequest, run
-from edgebench.export import ExportRequest, run as export
 from edgebench.results import AccuracyCell, Status
 from edgebench.targets.local import LocalTarget
 from edgebench.zoo.spec import Preprocess
-from tests.helpers import assert_one_line_error
+from tests.helpers import OLD_ORT, assert_one_line_error
 
 DATA = "fashion-mnist:test:400"
 
@@ -27,14 +26,10 @@ def checkpoint(fm_checkpoint):
 
 
 @pytest.fixture(scope="module")
-def exported(checkpoint, tmp_path_factory):
-    """FP32 in every format plus ONNX INT8, all from the checkpoint: {label: folder}."""
-    out = tmp_path_factory.mktemp("art")
-    cells = export(ExportRequest(model="resnet18", weights=str(checkpoint), out_dir=out,
-                                 validate_samples=100))
-    cells += export(ExportRequest(model="resnet18", weights=str(checkpoint), formats=("onnx",),
-                                  precisions=("int8",), out_dir=out, validate_samples=100))
-    return {c.label: c.path for c in cells if c.path}
+def exported(fm_exports):
+    """FP32 and INT8 in every format, all from the checkpoint (the session's export set):
+    {label: folder}."""
+    return {label: c.path for label, c in fm_exports.cells.items()}
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +102,7 @@ def test_eval_defaults_to_the_checkpoint_data_set_and_prints_json(exported, run_
 def test_eval_scores_in_each_runtime_of_a_list(exported, run_cli):
     from edgebench.targets.envs import create
 
-    old = "onnxruntime==1.16.3"
+    old = OLD_ORT
     create(formats.parse_runtime(old))
     code, out, err = run_cli("eval", exported["onnx-int8"], exported["tflite-fp32"], "--runtime",
                              f"onnxruntime,{old},tflite", "--dataset", "fashion-mnist:test:50",

@@ -115,6 +115,32 @@ def test_a_second_sweep_on_a_store_is_refused(tmp_path):
         proc.wait()
 
 
+OPENER = textwrap.dedent("""
+    import sys, time
+    from edgebench.store import Store
+    start = float(sys.argv[2])
+    while time.time() < start:
+        pass
+    with Store(sys.argv[1]) as store:
+        print(len(store.attempts()))
+""")
+
+
+def test_processes_opening_one_new_store_at_once_all_open_it(tmp_path):
+    """A sweep and a report (or two sweeps' readers) may create the same new file together:
+    one creates the schema, the others find it (a race that once failed on meta's key)."""
+    path = tmp_path / "new.db"
+    start = time.time() + 2.0  # after every interpreter has imported edgebench
+    procs = [subprocess.Popen([sys.executable, "-c", OPENER, str(path), str(start)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(6)]
+    results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
+    assert [(rc, out.strip()) for rc, out, _ in results] == [(0, "0")] * 6, results
+    with Store(path) as store:
+        versions = store._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    assert versions == [(str(SCHEMA_VERSION),)]
+
+
 def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
     path = tmp_path / "notes.db"
     path.write_text("hello")

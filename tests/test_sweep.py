@@ -32,6 +32,7 @@ def _keys(store_path) -> list[tuple[str, int, str]]:
         return sorted((a.cell_key, a.n, a.status.value) for a in store.attempts())
 
 
+@pytest.mark.slow
 def test_a_sweep_again_measures_nothing_new(tmp_path, run_cli):
     config = _config(tmp_path, "a.db")
     code, out, err = run_cli("sweep", config, "--json")
@@ -104,6 +105,7 @@ def test_bad_sweep_files_are_one_line(tmp_path, run_cli, text, needle):
     assert not (tmp_path / "edgebench.db").exists()
 
 
+@pytest.mark.slow
 def test_a_sweep_measures_the_pytorch_reference_in_each_torch_mode(tmp_path, run_cli, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the compile runs here
     monkeypatch.delenv("TORCHINDUCTOR_CACHE_DIR", raising=False)
@@ -138,11 +140,9 @@ def test_results_of_a_sweep_are_typed_records(tmp_path, run_cli):
     assert unsupported.status == Status.UNSUPPORTED and "tflite does not load onnx" in unsupported.reason
 
 
-def test_a_sweep_with_a_data_set_scores_every_artifact_once_per_runtime(tmp_path, run_cli):
-    from edgebench.train import TrainRequest, run as train
-
-    checkpoint = tmp_path / "r18.pt"
-    train(TrainRequest("resnet18", "fashion-mnist:train:512", epochs=1, batch=64, out=checkpoint))
+def test_a_sweep_with_a_data_set_scores_every_artifact_once_per_runtime(tmp_path, run_cli,
+                                                                         fm_checkpoint):
+    checkpoint = fm_checkpoint
     config = _config(tmp_path, "acc.db", formats='["onnx"]', runtimes='["onnxruntime", "openvino"]',
                      weights=json.dumps(str(checkpoint)), dataset='"fashion-mnist:test:200"',
                      out=json.dumps(str(tmp_path / "acc-artifacts")))

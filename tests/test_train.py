@@ -20,12 +20,9 @@ from tests.helpers import assert_one_line_error
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    out = tmp_path_factory.mktemp("train") / "r18.pt"
-    warnings = []
-    result = run(TrainRequest("resnet18", "fashion-mnist:train:1024", epochs=2, batch=64, out=out),
-                 warnings.append)
-    return result, out, warnings
+def trained(fm_training):
+    """The session's checkpoint (conftest.py trains it once, as `edgebench train` does)."""
+    return fm_training.result, fm_training.checkpoint, list(fm_training.warnings)
 
 
 def test_training_writes_a_checkpoint_with_its_metadata(trained):
@@ -59,6 +56,7 @@ def test_export_takes_resolution_calibration_and_validation_from_the_checkpoint(
     assert m["dataset"]["classes"] == list(FASHION_MNIST_CLASSES)
 
 
+@pytest.mark.slow
 def test_frozen_backbone_keeps_the_pretrained_weights(tmp_path):
     out = tmp_path / "lite.safetensors"
     result = run(TrainRequest("efficientnet_lite0", "fashion-mnist:train:256", epochs=2,

@@ -29,6 +29,7 @@ def test_without_arguments_or_a_gpu_it_says_so_and_exits_0(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_its_cells_table_and_figures_on_the_cpu(tmp_path):
     figures = tmp_path / "figures.json"
     done = gpu_check("--device", "cpu", "--short", "--no-profile", "--models", "resnet18",

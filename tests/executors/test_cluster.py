@@ -16,7 +16,7 @@ import pytest
 from edgebench.executors.cluster import WorkerSpec
 from edgebench.results import Status
 from edgebench.store import Store
-from tests.helpers import assert_one_line_error
+from tests.helpers import assert_one_line_error, children
 
 pytest.importorskip("distributed")
 
@@ -43,6 +43,7 @@ def _cells(store_path: Path) -> dict[str, list]:
     return {t: sorted(v) for t, v in out.items()}
 
 
+@pytest.mark.slow
 def test_a_dask_sweep_gives_the_local_sweeps_cells_on_each_board(tmp_path, run_cli, in_process_cluster):
     code, _, err = run_cli("sweep", _config(tmp_path, "local", ["local"]))
     assert code == 0, err
@@ -168,20 +169,47 @@ def _wait_for_workers(address: str, count: int) -> dict:
     raise AssertionError(f"fewer than {count} workers joined: {info}")
 
 
+def _stored(path: Path, kind: str) -> bool:
+    """A cell of ``kind`` has ended with a verdict in the sweep's store."""
+    if not path.exists():
+        return False
+    with Store(path) as store:
+        return any(a.record.KIND == kind and a.status.is_verdict for a in store.attempts())
+
+
+def _agents_below(pid: int) -> list[int]:
+    """The ``edgebench.agent`` processes descended from ``pid``."""
+    found, stack = [], [pid]
+    while stack:
+        for child in children(stack.pop()):
+            stack.append(child)
+            try:
+                if b"edgebench.agent" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    found.append(child)
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.slow
 def test_killing_a_worker_mid_sweep_loses_nothing_and_duplicates_nothing(tmp_path, loopback):
     address = loopback.address
     a = loopback.worker("gateway-a", "--board", "fake", "--this-machine", "--export")
     loopback.worker("gateway-b", "--board", "fake", "--this-machine")
     info = _wait_for_workers(address, 2)
     assert {tuple(w["boards"]) for w in info["workers"]} == {("fake",)}
-    config = _config(tmp_path, "killed", ["fake"], models='["resnet18"]', min_seconds="1.5")
+    config = _config(tmp_path, "killed", ["fake"], models='["resnet18"]', min_seconds="3")
     sweep = _sweep(config, address)
-    victim, deadline = None, time.monotonic() + 300
+    # Kill on an event, not after a time: the export is stored (so every agent from now on runs
+    # a latency cell, which only the gateways can retry), then gateway-a's agent process exists.
+    deadline = time.monotonic() + 300
+    while not _stored(tmp_path / "killed.db", "export") and time.monotonic() < deadline \
+            and sweep.poll() is None:
+        time.sleep(0.05)
+    victim = None
     while victim is None and time.monotonic() < deadline and sweep.poll() is None:
-        for w in _status(address)["workers"]:
-            if w["name"] == "gateway-a" and any(" in " in f for f in w["in_flight"]):
-                victim = w["in_flight"]
-        time.sleep(0.2)
+        victim = next(iter(_agents_below(a.pid)), None)
+        time.sleep(0.01)
     assert victim, "gateway-a never ran a cell"
     loopback.kill(a)  # the gateway host dies, with the agent it was running
     out, err = sweep.communicate(timeout=600)
@@ -201,6 +229,7 @@ def test_killing_a_worker_mid_sweep_loses_nothing_and_duplicates_nothing(tmp_pat
     assert len(_status(address)["workers"]) == 1
 
 
+@pytest.mark.slow
 def test_killing_the_scheduler_loses_only_cells_in_flight(tmp_path, loopback):
     """The engine keeps nothing that matters: after the scheduler dies the sweep stops with a
     one-line error, and the same sweep on a new scheduler runs only what is missing."""

@@ -5,30 +5,30 @@ cell key, the bench results and the report."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from edgebench.artifacts import read
-from edgebench.export import ExportRequest, run as export
+from edgebench.export import run as export
 from edgebench.export.onnx2tf import environment
 from edgebench.formats import ONNX2TF_VERSION
 from edgebench.targets.envs import READY
 
+pytestmark = [pytest.mark.slow, pytest.mark.network]
+
 
 @pytest.fixture(scope="module")
-def made(fm_checkpoint, tmp_path_factory):
-    """The checkpoint's TFLite FP32 and INT8 by both converters: {folder name: cell}."""
-    out = tmp_path_factory.mktemp("onnx2tf")
-    cells = []
-    for converter in (None, "onnx2tf"):
-        cells += export(ExportRequest(model="resnet18", weights=str(fm_checkpoint), formats=("tflite",),
-                                      precisions=("int8",), calib="fashion-mnist:32",
-                                      validate_samples=64, out_dir=out, converter=converter))
+def made(fm_exports):
+    """The checkpoint's TFLite FP32 and INT8 by both converters: {folder name: cell}. The
+    default converter's are the session's export set; onnx2tf's join them in the same folder."""
+    request = replace(fm_exports.request, formats=("tflite",), converter="onnx2tf")
+    cells = [c for c in fm_exports.cells.values() if c.format == "tflite"] + export(request)
     return {Path(c.path).name: c for c in cells}
 
 
-def test_both_precisions_are_made_and_validated_beside_the_default_converters(made):
+def test_both_precisions_are_made_and_validated_beside_the_default_converters(made, fm_exports):
     assert set(made) == {"tflite-fp32", "tflite-int8", "tflite-fp32-onnx2tf", "tflite-int8-onnx2tf"}
     fp32, int8 = made["tflite-fp32-onnx2tf"], made["tflite-int8-onnx2tf"]
     assert fp32.status.value == "ok", fp32.reason  # the same function as PyTorch
@@ -39,7 +39,7 @@ def test_both_precisions_are_made_and_validated_beside_the_default_converters(ma
     assert m["tools"]["onnx2tf"] == ONNX2TF_VERSION  # the pin keys the cache and the cell
     # the input keeps the export's NCHW layout; INT8 is full integer like the default converter's
     assert m["input"]["shape"] == [1, 3, 32, 32] and m["input"]["dtype"] == "int8"
-    assert m["quantization"]["tool"] == "onnx2tf" and m["quantization"]["samples"] == 32
+    assert m["quantization"]["tool"] == "onnx2tf" and m["quantization"]["samples"] == int(fm_exports.request.calib.rsplit(":", 1)[1])
     assert read(Path(made["tflite-int8"].path)).manifest["converter_name"] == "default"
 
 
@@ -66,16 +66,23 @@ def test_bench_and_report_carry_the_converter(made, run_cli, tmp_path):
     assert all(r["status"] == "ok" and r["p50_ms"] > 0 for r in rows)
 
 
-def test_a_sweep_measures_both_converters_side_by_side(tmp_path, run_cli):
-    """converters = ["default", "onnx2tf"]: TFLite INT8 by each, two cells, both in the report."""
+def test_a_sweep_measures_both_converters_side_by_side(made, fm_exports, tmp_path, run_cli):
+    """converters = ["default", "onnx2tf"]: TFLite INT8 by each, two cells, both in the report.
+    The sweep asks for the session's export (same weights, calibration, validation, folder), so
+    its exports are cache hits: the sweep's own work is measured here, not onnx2tf again."""
+    request = fm_exports.request
     config = tmp_path / "c.toml"
     config.write_text("\n".join([
         'models = ["resnet18"]', 'formats = ["tflite"]', 'precisions = ["fp32", "int8"]',
-        'converters = ["default", "onnx2tf"]', "resolution = 32", "warmup_runs = 1", "min_runs = 3",
-        "min_seconds = 0.0", f"out = {json.dumps(str(tmp_path / 'art'))}",
+        'converters = ["default", "onnx2tf"]', f"weights = {json.dumps(request.weights)}",
+        f"calib = {json.dumps(request.calib)}", f"validate_samples = {request.validate_samples}",
+        "warmup_runs = 1", "min_runs = 3", "min_seconds = 0.0",
+        f"out = {json.dumps(str(request.out_dir))}",
         f"store = {json.dumps(str(tmp_path / 'c.db'))}", ""]))
     code, out, err = run_cli("sweep", config, "--json")
     assert code == 0, err
+    exported = [r for r in json.loads(out)["measured"] if r["kind"] == "export"]
+    assert len(exported) == 4 and all(r["cached"] for r in exported), exported
     measured = [r for r in json.loads(out)["measured"] if r["kind"] == "latency"]
     assert sorted((r["precision"], r["converter"] or "") for r in measured) == [
         ("fp32", ""), ("fp32", "onnx2tf"), ("int8", ""), ("int8", "onnx2tf")]

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import assert_one_line_error, children
 
 ARGS = ["export", "resnet18", "--int8", "--weights", "random", "--resolution", "128",
@@ -33,6 +35,7 @@ def _kill_agent_validating(proc: subprocess.Popen, needle: str, timeout_s: float
     raise AssertionError(f"no agent validating {needle} was seen")
 
 
+@pytest.mark.slow
 def test_sigkill_of_one_validation_costs_only_that_artifact(tmp_path):
     out, scratch = tmp_path / "art", tmp_path / "tmp"
     scratch.mkdir()

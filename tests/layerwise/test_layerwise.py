@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from edgebench import formats
-from edgebench.export import ExportRequest, run as export
 from edgebench.layerwise import DiffRequest, largest_drops, run as diff
 from tests.helpers import assert_one_line_error
 
@@ -21,12 +20,10 @@ RESNET18 = ["relu", "maxpool", *(f"layer{i}.{j}.relu" for i in range(1, 5) for j
 
 
 @pytest.fixture(scope="module")
-def made(fm_checkpoint, tmp_path_factory):
-    """FP32 and INT8 of the checkpoint in every format: {(format, precision): folder}."""
-    cells = export(ExportRequest(model="resnet18", weights=str(fm_checkpoint), precisions=("int8",),
-                                 calib="fashion-mnist:16", validate_samples=32,
-                                 out_dir=tmp_path_factory.mktemp("diff")))
-    return {(c.format, c.precision): c.path for c in cells}
+def made(fm_exports):
+    """FP32 and INT8 of the checkpoint in every format (the session's export set):
+    {(format, precision): folder}."""
+    return {(c.format, c.precision): c.path for c in fm_exports.cells.values()}
 
 
 @pytest.mark.parametrize("fmt", list(formats.FORMATS))

@@ -53,6 +53,7 @@ def test_modes_are_the_settings_the_backend_takes():
     assert RuntimeSettings(compile=True).key_dict()["compile"] is True
 
 
+@pytest.mark.slow
 def test_compiled_model_computes_the_eager_function(tmp_path, compile_cache):
     x = np.random.default_rng(3).standard_normal((2, 3, 32, 32)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
@@ -72,6 +73,7 @@ def test_compiled_model_computes_the_eager_function(tmp_path, compile_cache):
     np.testing.assert_allclose(outputs[True], outputs[False], rtol=1e-3, atol=1e-3)
 
 
+@pytest.mark.slow
 def test_a_second_run_of_a_compiled_cell_uses_the_cache(run_subprocess, tmp_path, compile_cache):
     runs = []
     for _ in range(2):  # two CLI processes, each cell in its own agent process
@@ -102,6 +104,7 @@ def test_a_compile_failure_is_load_failed_with_the_compilers_first_line(tmp_path
     assert "\n" not in r.reason and len(r.reason) > len(f"torch.compile ({COMPILE_MODE}) failed: ") + 10
 
 
+@pytest.mark.gpu
 @GPU
 @pytest.mark.parametrize("mode", list(TORCH_MODES))
 def test_each_mode_on_a_gpu_computes_the_same_function(tmp_path, mode):

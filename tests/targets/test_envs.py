@@ -18,10 +18,9 @@ from edgebench.runtimes import ModelRef
 from edgebench.targets import run_agent
 from edgebench.targets.envs import create, env_python, installed
 from edgebench.targets.local import LocalTarget
-from tests.helpers import assert_one_line_error
+from tests.helpers import OLD_ORT, OLD_TFLITE, assert_one_line_error
 
-OLD_ORT = "onnxruntime==1.16.3"  # before 1.18: refuses unknown opset import versions
-OLD_TFLITE = "tflite-runtime==2.14.0"  # the last aarch64 wheel; no XNNPACK for integer models
+pytestmark = pytest.mark.network  # each pinned runtime is its own environment, from the registry
 QUICK = ("--warmup", "1", "--min-runs", "3", "--min-seconds", "0", "--json")
 
 

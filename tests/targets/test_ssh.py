@@ -302,17 +302,9 @@ def test_fetching_a_host_key_from_nothing_is_one_line(run_cli):
 
 
 @pytest.fixture(scope="module")
-def trained_onnx(tmp_path_factory):
-    """A ResNet-18 with a Fashion-MNIST head (one short epoch) exported to ONNX FP32."""
-    from edgebench.export import ExportRequest, run as export
-    from edgebench.train import TrainRequest, run as train
-
-    out = tmp_path_factory.mktemp("trained")
-    checkpoint = out / "r18.pt"
-    train(TrainRequest("resnet18", "fashion-mnist:train:512", epochs=1, batch=64, out=checkpoint))
-    (cell,) = export(ExportRequest(model="resnet18", weights=str(checkpoint), formats=("onnx",),
-                                   out_dir=out, validate_samples=32))
-    return cell.path, checkpoint
+def trained_onnx(fm_exports, fm_checkpoint):
+    """The session's Fashion-MNIST ResNet-18 in ONNX FP32 (the session's export set)."""
+    return fm_exports.path("onnx-fp32"), fm_checkpoint
 
 
 def test_eval_over_ssh_scores_what_local_eval_scores(host_board, trained_onnx):
