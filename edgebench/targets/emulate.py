@@ -127,12 +127,26 @@ def board(name: str) -> Board:
     return BOARDS[name]
 
 
+def root_is_a_mount() -> bool:
+    """Whether / is a mount point, as on any machine; inside a chroot of a plain folder it is
+    not, and the board's ``unshare --mount`` cannot make / private there."""
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return True  # nothing to tell by: let unshare say
+    return any(len(fields := line.split()) > 4 and fields[4] == "/" for line in lines)
+
+
 def _require_host() -> None:
     if os.name != "posix" or not Path("/proc").is_dir():
         raise EmulationError("emulated boards need a Linux host")
     if os.geteuid() != 0:
         raise EmulationError("emulated boards need root (debootstrap, chroot, mounts): "
                              "run edgebench targets emulate as root")
+    if not root_is_a_mount():
+        raise EmulationError("emulated boards need / to be a mount point, and here it is a plain "
+                             "folder (a chroot?): bind-mount the root onto itself first, as "
+                             "tools/clean-room does")
     missing = sorted({pkg for tool, pkg in HOST_TOOLS.items() if shutil.which(tool) is None})
     if missing:
         raise EmulationError(f"missing host packages for emulation: apt-get install "
