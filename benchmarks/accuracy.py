@@ -4,7 +4,7 @@ Each model is trained by the real ``edgebench train`` command (wall time measure
 it), exported with ``--int8`` to ONNX, OpenVINO IR and TFLite, and every artifact plus the
 FP32 PyTorch reference is scored by ``edgebench eval``. One table: training minutes,
 PyTorch FP32 top-1, then per format the FP32 artifact's difference from PyTorch and the
-INT8 artifact's drop and status. Targets from the issue are checked; exit 1 on a miss.
+INT8 artifact's drop and status. Its targets (below) are checked; exit 1 on a miss.
 Run on an idle machine: ``python benchmarks/accuracy.py`` (about 45 minutes on 2 cores);
 ``--reuse`` keeps checkpoints already made (their training time is read from them).
 """

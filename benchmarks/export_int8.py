@@ -3,7 +3,7 @@ size and latency ratios per format, measured side by side in one run.
 
 Latency: batch 1, --threads (default 2), each cell in its own agent process (one runtime
 per process: idle thread pools of another runtime slow the next), p50 of each of
---rounds rounds, then the median. Targets from the issue are printed beside each figure.
+--rounds rounds, then the median. The targets (*_TARGET below) are printed beside each figure.
 Run: ``python benchmarks/export_int8.py [resnet50 efficientnet_b0]``. Exit 1 on a miss.
 """
 

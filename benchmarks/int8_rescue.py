@@ -4,7 +4,7 @@ rung of the rescue ladder that met the floor (or "unrescuable" with every rung's
 Each checkpoint goes through the real ``edgebench export MODEL --weights CK --int8
 --accuracy-floor 99% --json``: every rung is exported, scored on the checkpoint's own
 validation split against FP32 PyTorch, and timed side by side with plain INT8 and FP32 (p50,
-batch 1). The issue's target is checked: every cell whose plain INT8 is within
+batch 1). Its target is checked: every cell whose plain INT8 is within
 ``MUST_RESCUE_POINTS`` of FP32 is rescued, and no rescued rung lacks its measured accuracy.
 Exit 1 on a miss. Checkpoints are files named MODEL[-NOTE].pt made by ``edgebench train``:
 

@@ -24,10 +24,10 @@ from functools import partial
 import numpy as np
 
 from . import fingerprint, harness
-from .errors import DependencyMissingError, UserInputError, first_line
+from .errors import DependencyMissingError, LoadError, UserInputError, first_line
 from .formats import RUNTIMES, parse_runtime
 from .results import AgentReply, Stage, Status
-from .runtimes import LoadError, ModelRef, RuntimeSettings
+from .runtimes import ModelRef, RuntimeSettings
 
 INPUT_SEED = 0
 JOB_KINDS = ("latency", "outputs")

@@ -235,7 +235,7 @@ def capabilities(as_json):
       edgebench capabilities --json
     """
     rows = [{"format": c.format, "precision": c.precision, "converter": c.converter,
-             "converter_option": c.converter_name or formats.DEFAULT_CONVERTER, "runtimes": list(c.runtimes), "validated_by": c.runtimes[0],
+             "converter_option": c.converter_name or formats.DEFAULT_CONVERTER, "runtimes": list(c.runtimes), "validated_by": c.validated_by,
              "calibrated": c.calibrated, "tolerance": c.tolerance.to_dict()}
             for c in formats.CAPABILITIES]
     with _output():

@@ -56,6 +56,10 @@ class ValidationDegradedError(EdgebenchError):
     """An artifact works but is below its precision's tolerance."""
 
 
+class LoadError(EdgebenchError):
+    """A runtime could not load the model: the cell's ``load_failed`` result, not an abort."""
+
+
 class ClusterError(EdgebenchError):
     """The Dask scheduler cannot be reached, or was lost during a sweep."""
 

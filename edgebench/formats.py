@@ -53,6 +53,9 @@ class FormatSpec:
     file_name: str
     suffixes: tuple[str, ...]  # how a bare model file is recognised
     description: str
+    # The runtime that validates an export of this format against PyTorch (and whose name
+    # keys the export cell): declared, not the first row that happens to load it.
+    validated_by: str
     layouts: tuple[str, ...] = ("nchw", "nhwc")  # input layouts an export can take
     dynamic_batch: bool = True  # whether --dynamic-batch applies (else a static batch of 1)
     tensors: str = ""  # "module:function" reading every intermediate tensor (edgebench diff)
@@ -135,8 +138,13 @@ class Capability:
 
     @property
     def runtimes(self) -> tuple[str, ...]:
-        """Every runtime that loads this format; the first one validates the export."""
+        """Every runtime that loads this format."""
         return FORMATS[self.format].runtimes
+
+    @property
+    def validated_by(self) -> str:
+        """The runtime that validates this export (its format's ``validated_by``)."""
+        return FORMATS[self.format].validated_by
 
     @property
     def tolerance(self) -> Tolerance:
@@ -144,7 +152,7 @@ class Capability:
 
     @property
     def validation_runtime(self) -> RuntimeSpec:
-        return RUNTIMES[self.runtimes[0]]
+        return RUNTIMES[self.validated_by]
 
     def load_exporter(self) -> Callable:
         from .errors import require
@@ -195,11 +203,11 @@ FORMATS: dict[str, FormatSpec] = {
     f.name: f
     for f in (
         FormatSpec("onnx", "model.onnx", (".onnx",), "ONNX graph (torch.onnx, TorchScript exporter)",
-                   tensors="edgebench.layerwise.readers:onnx"),
+                   validated_by="onnxruntime", tensors="edgebench.layerwise.readers:onnx"),
         FormatSpec("openvino", "model.xml", (".xml",), "OpenVINO IR: model.xml + model.bin",
-                   tensors="edgebench.layerwise.readers:openvino"),
+                   validated_by="openvino", tensors="edgebench.layerwise.readers:openvino"),
         FormatSpec("tflite", "model.tflite", (".tflite",), "TFLite flatbuffer (litert-torch)",
-                   dynamic_batch=False, tensors="edgebench.layerwise.readers:tflite"),
+                   validated_by="tflite", dynamic_batch=False, tensors="edgebench.layerwise.readers:tflite"),
     )
 }
 

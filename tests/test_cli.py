@@ -1,4 +1,4 @@
-"""The CLI in-process (CliRunner) and as a subprocess; every bad input of the issue."""
+"""The CLI in-process (CliRunner) and as a subprocess; each bad input a user can give it."""
 
 import json
 import subprocess

@@ -15,6 +15,14 @@ def test_every_row_resolves_to_code(cap):
         len(formats.CAPABILITIES)  # one row per (format, precision, converter)
 
 
+@pytest.mark.parametrize("spec", formats.FORMATS.values(), ids=lambda f: f.name)
+def test_each_format_is_validated_by_a_declared_runtime_that_loads_it(spec):
+    runtime = formats.RUNTIMES[spec.validated_by]
+    assert spec.name in runtime.formats  # its own format, not the reference or the null one
+    assert not runtime.reference and not runtime.any_format
+    assert all(c.validation_runtime is runtime for c in formats.CAPABILITIES if c.format == spec.name)
+
+
 @pytest.mark.parametrize("converter", formats.converters())
 def test_each_converter_is_a_dimension_of_the_table(converter):
     name = formats.converter_name(converter)

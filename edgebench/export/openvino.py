@@ -14,6 +14,10 @@ from .options import ExportContext, ExportInfo, input_shape
 
 disable_telemetry()  # before the runtime is first imported (it records at import)
 
+# NNCF's preset, passed to nncf.quantize and recorded in the manifest: symmetric weights and
+# activations, the fastest on CPUs ("mixed" makes activations asymmetric).
+PRESET = "performance"
+
 
 def _info(ctx: ExportContext, path: Path, **extra) -> ExportInfo:
     return ExportInfo(INPUT_NAME, input_shape(ctx.options), "float32", ctx.options.layout.upper(),
@@ -34,21 +38,44 @@ def export_fp32(ctx: ExportContext, path: Path) -> ExportInfo:
     # convert_model leaves every dimension dynamic; pin what the export promises
     converted.reshape({converted.inputs[0]: [-1 if d == "batch" else d
                                             for d in input_shape(ctx.options)]})
-    ov.save_model(converted, str(path), compress_to_fp16=False)
+    _save(ov, converted, path, compress_to_fp16=False)
     return _info(ctx, path)
 
 
 def export_fp16(ctx: ExportContext, path: Path) -> ExportInfo:
     """Weights stored as FP16 (half the file); CPUs upcast them, GPUs run FP16."""
     ov = require("openvino", "openvino")
-    ov.save_model(ov.Core().read_model(str(ctx.base)), str(path), compress_to_fp16=True)
+    _save(ov, _read_base(ov, ctx), path, compress_to_fp16=True)
     return _info(ctx, path, compress_to_fp16=True)
+
+
+def _read_base(ov, ctx: ExportContext):
+    """The FP32 IR every other precision is made from."""
+    try:
+        return ov.Core().read_model(str(ctx.base))
+    except Exception as e:  # the IR frontend raises RuntimeError and its own types
+        raise ExportError(f"OpenVINO could not read the FP32 IR {ctx.base.name}: "
+                          f"{first_line(e)}") from e
+
+
+def _save(ov, model, path: Path, compress_to_fp16: bool) -> None:
+    """``ov.save_model``, its failure an export failure of this cell only (not a traceback
+    that loses the export's other artifacts)."""
+    try:
+        ov.save_model(model, str(path), compress_to_fp16=compress_to_fp16)
+    except Exception as e:  # serialisation raises RuntimeError and its own types
+        raise ExportError(f"openvino.save_model (compress_to_fp16={compress_to_fp16}) failed: "
+                          f"{first_line(e)}") from e
 
 
 def export_bf16(ctx: ExportContext, path: Path) -> ExportInfo:
     """The FP32 IR itself: bf16 is a runtime precision, pinned by the hint when it runs."""
-    shutil.copyfile(ctx.base, path)
-    shutil.copyfile(ctx.base.with_suffix(".bin"), path.with_suffix(".bin"))
+    try:
+        shutil.copyfile(ctx.base, path)
+        shutil.copyfile(ctx.base.with_suffix(".bin"), path.with_suffix(".bin"))
+    except FileNotFoundError as e:  # a full disk stays an OSError: the staging folder says so
+        raise ExportError(f"the FP32 IR to run in bf16 is missing ({e.filename}): export "
+                          "again with --force") from e
     return _info(ctx, path, inference_precision_hint="bf16")
 
 
@@ -89,14 +116,16 @@ def _quantize(ctx: ExportContext, path: Path, ranges: str | None = None,
         options["ignored_scope"] = nncf.IgnoredScope(names=list(ignored), validate=False)
     try:
         with captured_output():  # NNCF draws its own progress bars
-            quantized = nncf.quantize(ov.Core().read_model(str(ctx.base)),
-                                      nncf_dataset(ctx.calibration),
+            quantized = nncf.quantize(_read_base(ov, ctx), nncf_dataset(ctx.calibration),
+                                      preset=getattr(nncf.QuantizationPreset, PRESET.upper()),
                                       subset_size=len(ctx.calibration),
                                       fast_bias_correction=fast_bias_correction, **options)
+    except ExportError:
+        raise
     except Exception as e:  # NNCF raises many types
         raise ExportError(f"nncf.quantize failed: {first_line(e)}") from e
-    ov.save_model(quantized, str(path), compress_to_fp16=False)
-    return _info(ctx, path, quantization={"tool": "nncf", "preset": "performance",
+    _save(ov, quantized, path, compress_to_fp16=False)
+    return _info(ctx, path, quantization={"tool": "nncf", "preset": PRESET,
                                           "ranges": ranges or "default",
                                           "fast_bias_correction": fast_bias_correction,
                                           "samples": len(ctx.calibration),

@@ -89,7 +89,7 @@ class _Export:
         return CellKey(model=self.entry.name, weights=self.weights.identity, format=cap.format,
                        precision=cap.precision, converter=cap.converter,
                        calibration=self.calibration_id if cap.calibrated else None,
-                       runtime=cap.runtimes[0], settings=asdict(self.options),
+                       runtime=cap.validated_by, settings=asdict(self.options),
                        tools=_tools(cap, self.entry))
 
     def cell(self, cap: formats.Capability, status: Status, reason: str, *,
@@ -369,7 +369,7 @@ class _Check:
         # TFLite's own default is one thread; a dynamic batch is loaded once, run in chunks
         settings = RuntimeSettings(threads=os.cpu_count() or 1,
                                    batch=DYNAMIC_BATCH if dynamic else int(info.input_shape[0]))
-        job = Job(model=ref, runtime=cap.runtimes[0], kind="outputs", settings=settings,
+        job = Job(model=ref, runtime=cap.validated_by, kind="outputs", settings=settings,
                   inputs=self.inputs, outputs=self.target.scratch(f"{cap.key}.npy"))
         reply = run_agent(self.target, job.to_dict(), self.timeout_s)
         if reply.status != Status.OK:
@@ -402,7 +402,7 @@ def _not_smaller(cap: formats.Capability, base: Path | None, size_bytes: int) ->
 def _export_one(export: _Export, cap, key, exporter, ctx: ExportContext, preprocess,
                 check: _Check, tolerance, calibration_source, progress: Progress) -> ExportCell:
     final = export.folder / cap.key
-    runtime = cap.runtimes[0]
+    runtime = cap.validated_by
     with artifacts.staging(final) as stage:
         started = time.perf_counter()
         try:

@@ -174,7 +174,7 @@ def _scored(result: RungResult, dataset: str, cap: formats.Capability, target) -
     from ..evaluate import EvalRequest, run as evaluate
 
     (cell,) = evaluate(EvalRequest(artifacts=(result.folder,), dataset=dataset,
-                                   runtime=cap.runtimes[0]), target)
+                                   runtime=cap.validated_by), target)
     if cell.top1 is None:
         return replace(result, status=cell.status.value, reason=cell.reason), cell.reference_top1
     art = artifacts.read(Path(result.folder))
@@ -192,7 +192,7 @@ def _timed(rungs: list[RungResult], fp32: ExportCell | None, cap, target) -> tup
     if not folders:
         return rungs, None
     # each rung in its own format's reference runtime (an FP16 rung of ONNX in onnxruntime)
-    rows = bench(BenchRequest(artifacts=tuple(folders), runtime=cap.runtimes[0],
+    rows = bench(BenchRequest(artifacts=tuple(folders), runtime=cap.validated_by,
                               harness=HarnessSettings(**QUICK_TIMING)), target)
     p50 = {row.label: row.latency.p50_ms for row in rows if row.latency}
     timed = [replace(r, p50_ms=p50.get(r.folder)) if r.folder else r for r in rungs]

@@ -110,5 +110,3 @@ def quantise(x: np.ndarray, scale: float, zero_point: int, dtype) -> np.ndarray:
     return np.clip(np.round(x / scale) + zero_point, info.min, info.max).astype(dtype)
 
 
-class LoadError(Exception):
-    """The runtime could not load the model (a typed ``load_failed`` result)."""

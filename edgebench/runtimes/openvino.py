@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import first_line, require
+from ..errors import LoadError, first_line, require
 from ..privacy import disable_telemetry
-from . import LoadError, ModelRef, RuntimeSettings
+from . import ModelRef, RuntimeSettings
 
 disable_telemetry()  # before the runtime is first imported (it records at import)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DependencyMissingError, first_line
-from . import LoadError, ModelRef, RuntimeSettings, quantise
+from ..errors import DependencyMissingError, LoadError, first_line
+from . import ModelRef, RuntimeSettings, quantise
 
 TFLITE_MAGIC = b"TFL3"  # flatbuffer file identifier at byte offset 4
 

@@ -18,9 +18,9 @@ import time
 
 import numpy as np
 
-from ..errors import first_line, require
+from ..errors import LoadError, first_line, require
 from ..files import cache_dir
-from . import LoadError, ModelRef, RuntimeSettings
+from . import ModelRef, RuntimeSettings
 
 WARMUP_BEFORE_CAPTURE = 3
 # Autotuned kernels without inductor's own CUDA graphs: the backend captures one graph

@@ -1,5 +1,5 @@
 """The SSH target against a real OpenSSH server: profiles, pinned host keys, content-addressed
-uploads, the agent over SSH, and every transport fault the issue names."""
+uploads, the agent over SSH, and the transport faults a board meets (drops, stalls, bad keys)."""
 
 from __future__ import annotations
 
