@@ -1,6 +1,9 @@
 """Assertions and small builders shared by the tests."""
 
+import shutil
 from pathlib import Path
+
+import pytest
 
 from edgebench import formats, zoo
 from edgebench.runtimes import ModelRef
@@ -11,6 +14,10 @@ from edgebench.zoo.weights import resolve as resolve_weights
 OLD_ORT = "onnxruntime==1.16.3"  # before 1.18: refuses unknown opset import versions
 OLD_TFLITE = "tflite-runtime==2.14.0"  # the last aarch64 wheel; no XNNPACK for integer models
 PINNED_RUNTIMES = (OLD_ORT, OLD_TFLITE)
+# torch.compile on the CPU builds C++ kernels: without a compiler those cells are load_failed
+needs_cxx = pytest.mark.skipif(shutil.which("g++") is None and shutil.which("c++") is None,
+                               reason="needs a C++ compiler for torch.compile on the CPU "
+                                      "(tools/setup-system installs g++ as root)")
 
 
 def assert_one_line_error(code: int, stderr: str, *needles: str, expected_code: int | None = None):

@@ -14,7 +14,7 @@ import pytest
 
 from edgebench.results import Status
 from edgebench.store import Store
-from tests.helpers import assert_one_line_error
+from tests.helpers import assert_one_line_error, needs_cxx
 
 
 def _config(tmp_path, store: str, **extra) -> str:
@@ -106,6 +106,7 @@ def test_bad_sweep_files_are_one_line(tmp_path, run_cli, text, needle):
 
 
 @pytest.mark.slow
+@needs_cxx
 def test_a_sweep_measures_the_pytorch_reference_in_each_torch_mode(tmp_path, run_cli, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the compile runs here
     monkeypatch.delenv("TORCHINDUCTOR_CACHE_DIR", raising=False)

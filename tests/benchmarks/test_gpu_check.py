@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.helpers import needs_cxx
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -30,6 +32,7 @@ def test_without_arguments_or_a_gpu_it_says_so_and_exits_0(tmp_path):
 
 
 @pytest.mark.slow
+@needs_cxx
 def test_its_cells_table_and_figures_on_the_cpu(tmp_path):
     figures = tmp_path / "figures.json"
     done = gpu_check("--device", "cpu", "--short", "--no-profile", "--models", "resnet18",

@@ -11,7 +11,7 @@ from edgebench.harness import HarnessSettings
 from edgebench.results import Stage, Status
 from edgebench.runtimes import TORCH_MODES, ModelRef, RuntimeSettings
 from edgebench.runtimes.torch import COMPILE_MODE
-from tests.helpers import torch_ref
+from tests.helpers import torch_ref, needs_cxx
 
 QUICK = HarnessSettings(warmup_runs=1, min_runs=3, min_seconds=0)
 GPU = pytest.mark.skipif(not torch.cuda.is_available(),
@@ -54,6 +54,7 @@ def test_modes_are_the_settings_the_backend_takes():
 
 
 @pytest.mark.slow
+@needs_cxx
 def test_compiled_model_computes_the_eager_function(tmp_path, compile_cache):
     x = np.random.default_rng(3).standard_normal((2, 3, 32, 32)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
@@ -74,6 +75,7 @@ def test_compiled_model_computes_the_eager_function(tmp_path, compile_cache):
 
 
 @pytest.mark.slow
+@needs_cxx
 def test_a_second_run_of_a_compiled_cell_uses_the_cache(run_subprocess, tmp_path, compile_cache):
     runs = []
     for _ in range(2):  # two CLI processes, each cell in its own agent process
