@@ -102,9 +102,7 @@ class Store:
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
                                        isolation_level=None, check_same_thread=False)
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
+            self._open()
         except sqlite3.OperationalError as e:
             if "locked" in str(e) or "busy" in str(e):
                 raise StoreError(f"the results store {self.path} is locked by another "
@@ -113,6 +111,21 @@ class Store:
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{self.path} is not an edgebench results store ({e}): give "
                              "another --store path") from e
+
+    def _open(self) -> None:
+        # Switching a new file to WAL needs a lock that SQLite's busy handler does not wait
+        # for: processes opening one new store at once retry here, for the busy timeout.
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA foreign_keys = ON")
+                self._migrate()
+                return
+            except sqlite3.OperationalError as e:
+                if not ("locked" in str(e) or "busy" in str(e)) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _check_file(self) -> None:
         if self.path.is_dir():
