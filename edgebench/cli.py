@@ -436,12 +436,15 @@ def _say(message: str) -> None:
               help="Peak learning rate of the one-cycle schedule (AdamW).")
 @click.option("--batch", type=_Bounded(limits.TRAIN_BATCH), default=128, show_default=True,
               help="Training batch size.")
+@click.option("--test-samples", type=_Bounded(limits.TEST_SAMPLES), default=None,
+              help="Test on the first N images of the evaluation split [default: all of it].")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Checkpoint file (.pt or .safetensors) [default: checkpoints/MODEL-DATASET.pt].")
 @click.option("--store", "store_path", type=click.Path(path_type=Path), default=None,
               help=_STORE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-def train(model, dataset, epochs, resolution, freeze_backbone, lr, batch, out, store_path, as_json):
+def train(model, dataset, epochs, resolution, freeze_backbone, lr, batch, test_samples, out,
+          store_path, as_json):
     """Fine-tune MODEL on a labelled data set: a checkpoint that export and eval understand.
 
     The new head is sized to the data set's classes; the backbone starts from ImageNet
@@ -454,14 +457,15 @@ def train(model, dataset, epochs, resolution, freeze_backbone, lr, batch, out, s
     Example:
       edgebench train resnet18 --dataset fashion-mnist --epochs 7 --out resnet18-fm.pt
       edgebench train efficientnet_lite0 --dataset fashion-mnist:train:10000 --freeze-backbone --resolution 96
-      edgebench train efficientnet_b0 --dataset fashion-mnist:train:2000 --epochs 2 --store results.db
+      edgebench train efficientnet_b0 --dataset fashion-mnist:train:2000 --epochs 2 --test-samples 1000 --store results.db
     (--store keeps the time per epoch for `edgebench compare`.)
     """
     from .report import console
     from .train import TrainRequest, TrainProgress, run
 
     request = TrainRequest(model=model, dataset=dataset, epochs=epochs, resolution=resolution,
-                           freeze_backbone=freeze_backbone, lr=lr, batch=batch, out=out)
+                           freeze_backbone=freeze_backbone, lr=lr, batch=batch, out=out,
+                           test_samples=test_samples)
     request.check()
     store, started = _open_store(store_path), time.time()
     with console.counter(f"train {model}") as step:

@@ -62,6 +62,7 @@ CALIB_SAMPLES = Range("--calib N", 1, MAX_SAMPLES, integer=True)
 SAMPLES = Range("the sample count N of D:split:N", 1, MAX_SAMPLES, integer=True)
 FLOOR_SAMPLES = Range("--floor-samples", 1, MAX_SAMPLES, integer=True)
 DIFF_SAMPLES = Range("--samples", 1, 10_000, integer=True)  # every tensor of each is kept
+TEST_SAMPLES = Range("--test-samples", 1, MAX_SAMPLES, integer=True)
 EPOCHS = Range("--epochs", 1, 1000, integer=True)
 LEARNING_RATE = Range("--lr", 1e-7, 10.0)
 TRAIN_BATCH = Range("--batch", 1, MAX_BATCH, integer=True)

@@ -45,12 +45,15 @@ class TrainRequest:
     weight_decay: float = 0.05
     out: Path | None = None  # None: checkpoints/MODEL-DATASET.pt
     seed: int = SEED
+    test_samples: int | None = None  # None: the whole evaluation split, else its first N
+
 
     def check(self) -> None:
         limits.EPOCHS.check(self.epochs)
         limits.LEARNING_RATE.check(self.lr)
         limits.TRAIN_BATCH.check(self.batch)
         limits.RESOLUTION.check(self.resolution)
+        limits.TEST_SAMPLES.check(self.test_samples)
         if self.out is not None and self.out.suffix not in CHECKPOINT_SUFFIXES:
             raise UserInputError(f"--out {self.out}: a checkpoint ends in "
                                  f"{' or '.join(CHECKPOINT_SUFFIXES)}")
@@ -249,7 +252,7 @@ def run(request: TrainRequest, warn: Callable[[str], None] = lambda m: None,
     entry = zoo.get(request.model)
     spec = DatasetSpec.parse(request.dataset)
     train_split = spec.open("train")
-    test_spec = spec.with_split(spec.kind.eval_split)
+    test_spec = spec.with_split(spec.kind.eval_split, request.test_samples)
     if train_split.split == test_spec.split:
         warn(f"{spec.name} has no separate test split: the test accuracy is on training images")
     if len(train_split) < 2:

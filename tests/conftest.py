@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from edgebench.cli import cli
+from tests.helpers import TEST_SAMPLES
 
 
 @pytest.fixture
@@ -107,8 +108,8 @@ class Trained:
 
 @pytest.fixture(scope="session")
 def fm_training(tmp_path_factory) -> Trained:
-    """ResNet-18 trained on 1,024 Fashion-MNIST images for 2 epochs (32 px): a real checkpoint,
-    trained once for every test that needs one."""
+    """ResNet-18 trained on 1,024 Fashion-MNIST images for 2 epochs (32 px), tested on
+    TEST_SAMPLES test images: a real checkpoint, trained once for every test that needs one."""
 
     def make(folder: Path) -> Trained:
         from edgebench.train import TrainRequest, run as train
@@ -116,7 +117,7 @@ def fm_training(tmp_path_factory) -> Trained:
         out = folder / "r18.pt"
         warnings: list[str] = []
         result = train(TrainRequest("resnet18", "fashion-mnist:train:1024", epochs=2, batch=64,
-                                    out=out), warnings.append)
+                                    out=out, test_samples=TEST_SAMPLES), warnings.append)
         return Trained(result, out, tuple(warnings))
 
     return shared(tmp_path_factory, "fm-training", make)

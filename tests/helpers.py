@@ -14,6 +14,8 @@ from edgebench.zoo.weights import resolve as resolve_weights
 OLD_ORT = "onnxruntime==1.16.3"  # before 1.18: refuses unknown opset import versions
 OLD_TFLITE = "tflite-runtime==2.14.0"  # the last aarch64 wheel; no XNNPACK for integer models
 PINNED_RUNTIMES = (OLD_ORT, OLD_TFLITE)
+# The session's trained checkpoint is tested on the first 2,000 test images, not all 10,000
+TEST_SAMPLES = 2000
 # torch.compile on the CPU builds C++ kernels: without a compiler those cells are load_failed
 needs_cxx = pytest.mark.skipif(shutil.which("g++") is None and shutil.which("c++") is None,
                                reason="needs a C++ compiler for torch.compile on the CPU "

@@ -173,7 +173,8 @@ def test_bad_input_as_subprocess(run_subprocess, tmp_path, case):
 @pytest.mark.slow
 def test_export_as_subprocess_and_failed_validation_exit_code(run_subprocess, tmp_path):
     code, out, err = run_subprocess("export", "mobilenet_v3_large", "--weights", "random",
-                                    "--formats", "onnx", "--out", tmp_path, "--json")
+                                    "--formats", "onnx", "--resolution", "64", "--validate-samples",
+                                    "32", "--out", tmp_path, "--json")
     assert code == 0, err
     assert json.loads(out)[0]["status"] == "ok"
     state = torchvision.models.resnet18(num_classes=5).state_dict()

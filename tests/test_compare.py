@@ -95,13 +95,14 @@ def test_train_store_feeds_the_training_claim(tmp_path, run_cli):
     db = tmp_path / "t.db"
     for model in ("efficientnet_b0", "resnet50"):
         code, _, err = run_cli("train", model, "--dataset", "fashion-mnist:train:128", "--epochs",
-                               "2", "--batch", "32", "--out", tmp_path / f"{model}.pt", "--store", db)
+                               "2", "--batch", "32", "--test-samples", "128", "--out",
+                               tmp_path / f"{model}.pt", "--store", db)
         assert code == 0, err
     with Store(db) as store:
         stored = [a.record for a in store.latest_attempts()]
     assert sorted(r.model for r in stored) == ["efficientnet_b0", "resnet50"]
     assert all(isinstance(r, TrainResult) and r.train_images == 128 and r.batch == 32 and
-               len(r.history) == 2 and r.fingerprint["arch"] for r in stored)
+               r.test_samples == 128 and len(r.history) == 2 and r.fingerprint["arch"] for r in stored)
     code, out, err = run_cli("compare", "resnet50", "efficientnet_b0", "--store", db, "--json")
     assert code == 0, err
     data = json.loads(out)

@@ -37,8 +37,10 @@ def test_statistics_match_numpy():
 
 
 def test_each_sample_times_exactly_one_call_and_the_last_output_comes_back():
-    """Calls alternate 2 ms and 20 ms: if a sample held two calls (or none) the split
-    between short and long samples would not be half and half."""
+    """Calls alternate 2 ms and 20 ms. A sleep never returns early, but under load it may
+    return late, so only lower bounds are exact: each sample is at least 2 ms (none is empty),
+    the long calls lift p90 to 20 ms and the median to at least 11, and the shortest is below
+    20 ms (a short call alone; two calls in one sample would be at least 22 ms)."""
     calls = []
 
     def run():
@@ -48,8 +50,8 @@ def test_each_sample_times_exactly_one_call_and_the_last_output_comes_back():
 
     stats, out = measure(run, HarnessSettings(warmup_runs=2, min_runs=20, min_seconds=0))
     assert stats.runs == 20 and out == len(calls) == 22
-    assert 2 <= stats.min_ms < 15 and 20 <= stats.p90_ms and stats.p50_ms == pytest.approx(
-        (stats.min_ms + stats.max_ms) / 2, rel=0.5)
+    assert 2 <= stats.min_ms < 20 <= stats.p90_ms
+    assert stats.p50_ms >= (2 + 20) / 2  # the middle of ten samples of 2 ms and ten of 20 ms
 
 
 def test_the_null_runtime_adds_almost_nothing():

@@ -16,7 +16,7 @@ from edgebench.export import ExportRequest, run as export
 from edgebench.results import TrainResult
 from edgebench.train import TrainRequest, run
 from edgebench.zoo.weights import load_state_dict, read_meta
-from tests.helpers import assert_one_line_error
+from tests.helpers import TEST_SAMPLES, assert_one_line_error
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,8 @@ def test_training_writes_a_checkpoint_with_its_metadata(trained):
     assert meta.train_split == "train" and meta.eval_split == "test"
     assert meta.recipe["epochs"] == 2 and meta.recipe["train_images"] == 1024
     assert set(meta.dataset_identity) == {"train", "test"}
-    assert meta.test_samples == 10_000 and meta.test_top1 == result.test_top1
+    assert meta.test_samples == result.test_samples == TEST_SAMPLES  # the first N of the split
+    assert meta.test_top1 == result.test_top1
     # trained, not chance: 1,024 images for two epochs already beat 10% by far
     assert 30 < result.test_top1 <= 100
     assert [h["loss"] for h in result.history][1] < result.history[0]["loss"]
@@ -60,7 +61,8 @@ def test_export_takes_resolution_calibration_and_validation_from_the_checkpoint(
 def test_frozen_backbone_keeps_the_pretrained_weights(tmp_path):
     out = tmp_path / "lite.safetensors"
     result = run(TrainRequest("efficientnet_lite0", "fashion-mnist:train:256", epochs=2,
-                              resolution=64, freeze_backbone=True, batch=64, out=out))
+                              resolution=64, freeze_backbone=True, batch=64, out=out,
+                              test_samples=256))
     entry = zoo.get("efficientnet_lite0")
     pretrained = torch.load(entry.imagenet.locate(), map_location="cpu", weights_only=True)
     trained = load_state_dict(out)
@@ -74,6 +76,7 @@ def test_frozen_backbone_keeps_the_pretrained_weights(tmp_path):
 @pytest.mark.parametrize("args,needle", [
     (["--freeze-backbone"], "--freeze-backbone needs pretrained weights"),
     (["--out", "model.onnx"], "a checkpoint ends in .pt or .safetensors"),
+    (["--test-samples", "0"], "--test-samples"),
     (["--dataset", "imagefolder:/no/such/folder"], "does not exist"),
 ])
 def test_bad_training_input_is_one_line(run_cli, args, needle, tmp_path):

@@ -44,10 +44,15 @@ def test_its_cells_table_and_figures_on_the_cpu(tmp_path):
     assert cells == ["eager", "eager+graph", "compiled+graph", "compiled+graph"]
     assert "0 checks not ok" in done.stdout
     mine = json.loads(figures.read_text())["models"]["resnet18"]
-    compiles = [mine[cell]["settings_used"]["compile"]
-                for cell in ("compiled+graph", "compiled+graph again")]
+    # one compiled cell benched in two agent processes: the second finds the first's compile
+    # in edgebench's cache folder (the CLI's `bench --compile` takes the same path)
+    first, again = mine["compiled+graph"], mine["compiled+graph again"]
+    compiles = [first["settings_used"]["compile"], again["settings_used"]["compile"]]
     assert [c["cache"] for c in compiles] == ["miss", "hit"]
     assert all(c["freezing"] for c in compiles)
+    assert first["key"] == again["key"] and first["settings"]["compile"] is True
+    assert {c["cache_dir"] for c in compiles} == {str(tmp_path / "cache" / "edgebench" / "torch-compile")}
+    assert all(r["settings_used"]["mode"] == "compiled" for r in (first, again))
     assert mine["compiled+graph again"]["load_ms"] < mine["compiled+graph"]["load_ms"]
     assert 0 <= mine["rel_error_vs_fp32"]["compiled+graph"] < 1e-3  # FP32 compiled against eager
 

@@ -5,6 +5,7 @@ cell key, the bench results and the report."""
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,8 +23,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.network]
 @pytest.fixture(scope="module")
 def made(fm_exports):
     """The checkpoint's TFLite FP32 and INT8 by both converters: {folder name: cell}. The
-    default converter's are the session's export set; onnx2tf's join them in the same folder."""
-    request = replace(fm_exports.request, formats=("tflite",), converter="onnx2tf")
+    default converter's are the session's export set; onnx2tf's join them in the same folder,
+    named relative to the working directory (onnx2tf runs in a folder of its own: a relative
+    path must still reach the files)."""
+    out = Path(os.path.relpath(fm_exports.request.out_dir))
+    request = replace(fm_exports.request, formats=("tflite",), converter="onnx2tf", out_dir=out)
     cells = [c for c in fm_exports.cells.values() if c.format == "tflite"] + export(request)
     return {Path(c.path).name: c for c in cells}
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.helpers import assert_one_line_error, children
 
-ARGS = ["export", "resnet18", "--int8", "--weights", "random", "--resolution", "128",
+ARGS = ["export", "resnet18", "--int8", "--weights", "random", "--resolution", "64",
         "--calib", "fashion-mnist:32", "--validate-samples", "300", "--json"]
 
 
