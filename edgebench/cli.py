@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__, errors, formats, harness, limits, zoo
+from .targets import LOCAL
 from .targets.emulate import BOARDS
 
 # Most specific first: the first matching class decides the exit code.
@@ -721,7 +722,7 @@ def validate(artifacts, target_name, runtime, dataset, weights, batch, timeout_s
     from .evaluate import EvalRequest
     from .report import console
 
-    if target_name == "local":
+    if target_name == LOCAL:
         raise errors.UserInputError("validate compares a target with this host: name a board "
                                     "(--target rpi4)")
     request = EvalRequest(artifacts=tuple(artifacts), dataset=dataset, runtime=runtime,
@@ -1182,7 +1183,7 @@ def targets_check(name, as_json):
 
     with _target(name) as target:
         try:
-            info = probe(target) if name != "local" else _local_probe()
+            info = _local_probe() if target.is_host else probe(target)
         except TargetError as e:  # said in the JSON too, then the exit code
             if as_json:
                 _emit({"target": name, "reachable": False, "status": e.status.value,
@@ -1228,7 +1229,7 @@ def targets_bootstrap(name, runtimes_, wheels, as_json):
     from .targets.bootstrap import bootstrap, parse_packages
 
     packages = parse_packages(runtimes_)
-    if name == "local":
+    if name == LOCAL:
         _bootstrap_local(packages, as_json)
         return
     with _target(name) as target:

@@ -241,7 +241,7 @@ def run(request: EvalRequest, target: Target, progress: Callable[[str], None] = 
         tensors = _Tensors(split, target, scratch, warn, {})
         # The reference is FP32 PyTorch on this host: a board need not have torch.
         host, host_tensors = target, tensors
-        if target.name != "local":
+        if not target.is_host:
             host = stack.enter_context(LocalTarget())
             host_tensors = _Tensors(split, host, scratch, warn, {})
         references: dict[tuple, tuple[np.ndarray | None, str]] = {}

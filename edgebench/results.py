@@ -75,17 +75,18 @@ class Stage(str, Enum):
 
 # ---- (de)serialisation of frozen dataclasses: strict JSON, no NaN or Infinity -------------
 
-def _encode(value: Any) -> Any:
+def encode(value: Any) -> Any:
+    """``value`` as JSON-ready data: dataclasses to dicts, enums to values, tuples to lists."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, float):
         return value if math.isfinite(value) else None  # strict JSON: null, never NaN
     if isinstance(value, dict):
-        return {str(k): _encode(v) for k, v in value.items()}
+        return {str(k): encode(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_encode(v) for v in value]
+        return [encode(v) for v in value]
     return value
 
 
@@ -125,7 +126,7 @@ def decode_dataclass(cls: type, data: dict) -> Any:
 
 def to_json(value: Any, indent: int | None = 2) -> str:
     """Strict JSON (``allow_nan=False``): what every ``--json`` prints."""
-    return json.dumps(_encode(value), indent=indent, allow_nan=False)
+    return json.dumps(encode(value), indent=indent, allow_nan=False)
 
 
 class Record:
@@ -134,7 +135,7 @@ class Record:
     KIND: ClassVar[str] = ""
 
     def to_dict(self) -> dict:
-        return {"schema_version": SCHEMA_VERSION, "kind": self.KIND, **_encode(self)}
+        return {"schema_version": SCHEMA_VERSION, "kind": self.KIND, **encode(self)}
 
     @classmethod
     def from_dict(cls, data: dict):
@@ -166,7 +167,7 @@ class CellKey:
 
     @property
     def digest(self) -> str:
-        blob = json.dumps(_encode(self), sort_keys=True, separators=(",", ":"))
+        blob = json.dumps(encode(self), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -188,7 +189,7 @@ class Validation:
     inputs: str  # where the held-out inputs came from
 
     def to_dict(self) -> dict:
-        return _encode(self)
+        return encode(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "Validation":

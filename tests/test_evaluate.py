@@ -9,7 +9,7 @@ import pytest
 
 from edgebench import formats
 from edgebench.artifacts import read
-from edgebench.data.datasets import FASHION_MNIST_CLASSES
+from edgebench.data.fashion_mnist import FASHION_MNIST_CLASSES
 from edgebench.data.labelled import DatasetSpec, preprocess_split
 from edgebench.evaluate import EvalRequest, run
 from edgebench.results import AccuracyCell, Status

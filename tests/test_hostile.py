@@ -264,10 +264,10 @@ def test_downloads_are_https_and_checked(tmp_path, monkeypatch):
     import io
     import urllib.request
 
-    from edgebench.data import datasets
+    from edgebench.data import fashion_mnist
 
     with pytest.raises(OSError, match="plain HTTP"):
-        datasets._download(tmp_path, ("t10k-labels-idx1-ubyte.gz",), "http://example.invalid/")
+        fashion_mnist._download(tmp_path, ("t10k-labels-idx1-ubyte.gz",), "http://example.invalid/")
 
     class Response(io.BytesIO):
         def __enter__(self):
@@ -275,7 +275,7 @@ def test_downloads_are_https_and_checked(tmp_path, monkeypatch):
 
     monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: Response(b"tampered"))
     with pytest.raises(OSError, match="not the published"):
-        datasets._download(tmp_path, ("t10k-labels-idx1-ubyte.gz",))
+        fashion_mnist._download(tmp_path, ("t10k-labels-idx1-ubyte.gz",))
     assert not list(tmp_path.iterdir())  # nothing half-fetched or unverified is kept
 
 

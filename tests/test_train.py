@@ -11,7 +11,7 @@ import torch
 
 from edgebench import zoo
 from edgebench.artifacts import read
-from edgebench.data.datasets import FASHION_MNIST_CLASSES
+from edgebench.data.fashion_mnist import FASHION_MNIST_CLASSES
 from edgebench.export import ExportRequest, run as export
 from edgebench.results import TrainResult
 from edgebench.train import TrainRequest, run

@@ -143,7 +143,7 @@ class DatasetSpec:
 def _fashion_mnist(path: Path | None, split: str) -> Split:
     from PIL import Image
 
-    from .datasets import FASHION_MNIST_CLASSES, FASHION_MNIST_FILES, fashion_mnist_folder, read_fashion_mnist
+    from .fashion_mnist import FASHION_MNIST_CLASSES, FASHION_MNIST_FILES, fashion_mnist_folder, read_fashion_mnist
 
     folder = fashion_mnist_folder(split)
     images, labels = read_fashion_mnist(folder, split)
@@ -325,11 +325,11 @@ def _imagefolder(path: Path | None, split: str) -> Split:
 
 def imagenet_classes() -> tuple[str, ...]:
     """ImageNet-1k class names in index order (torchvision's list), or the indices."""
-    try:
-        from torchvision.models._meta import _IMAGENET_CATEGORIES
+    try:  # every ImageNet weight enum carries the list in its metadata
+        from torchvision.models import ResNet18_Weights
     except ImportError:
         return tuple(str(i) for i in range(1000))
-    return tuple(_IMAGENET_CATEGORIES)
+    return tuple(ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
 
 
 def _imagenet_val(path: Path | None, split: str) -> Split:

@@ -214,10 +214,11 @@ class WorkerSpec:
         if not self.boards and not self.export:
             raise UserInputError("a worker with nothing to offer: give --board NAME and/or --export")
         if not self.this_machine:
+            from ..targets import LOCAL
             from ..targets.profiles import get
 
             for board in self.boards:
-                if board != "local":
+                if board != LOCAL:
                     get(board)  # an unknown board is a one-line error here, not in a cell
 
 

@@ -62,7 +62,7 @@ def export_int8(ctx: ExportContext, path: Path) -> ExportInfo:
 
 
 def _convert(ctx: ExportContext, path: Path, precision: str) -> ExportInfo:
-    from .tflite import _describe
+    from .tflite import describe
 
     python = environment() / "bin" / "python"
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
@@ -89,7 +89,7 @@ def _convert(ctx: ExportContext, path: Path, precision: str) -> ExportInfo:
             raise ExportError(f"onnx2tf wrote no {made.name} (exit {done.returncode}): "
                               f"{_why(done)}")
         shutil.copyfile(made, path)
-    return _describe(path, ctx, converter_environment={"onnx2tf": ONNX2TF_VERSION}, **(
+    return describe(path, ctx, converter_environment={"onnx2tf": ONNX2TF_VERSION}, **(
         {"quantization": {"tool": "onnx2tf", "recipe": "full integer, per-channel",
                           "samples": len(ctx.calibration)}} if precision == "int8" else {}))
 

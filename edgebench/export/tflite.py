@@ -17,10 +17,12 @@ from ._quiet import captured_output
 from .options import ExportContext, ExportInfo, input_shape
 
 
-def _describe(path: Path, ctx: ExportContext, **extra) -> ExportInfo:
-    from ..runtimes.tflite import _interpreter
+def describe(path: Path, ctx: ExportContext, **extra) -> ExportInfo:
+    """What a TFLite file is, read back from it: its input and output, and for an integer
+    input, its quantisation parameters (every TFLite converter's exporter ends here)."""
+    from ..runtimes.tflite import interpreter_class
 
-    Interpreter, _, _ = _interpreter()
+    Interpreter, _, _ = interpreter_class()
     interp = Interpreter(model_path=str(path))
     inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
     dtype = np.dtype(inp["dtype"]).name
@@ -46,7 +48,7 @@ def export_fp32(ctx: ExportContext, path: Path) -> ExportInfo:
         raise ExportError(f"litert-torch failed: {first_line(e)}") from e
     if not path.is_file():
         raise ExportError(f"litert-torch wrote no file: {(log or ['no output'])[-1][:200]}")
-    return _describe(path, ctx)
+    return describe(path, ctx)
 
 
 def _quantizer(ctx: ExportContext, recipe=None):
@@ -69,7 +71,7 @@ def export_fp16(ctx: ExportContext, path: Path) -> ExportInfo:
             qt.quantize().export_model(str(path))
     except Exception as e:  # the quantizer raises many types
         raise ExportError(f"ai-edge-quantizer FP16 failed: {first_line(e)}") from e
-    return _describe(path, ctx, quantization={"tool": "ai-edge-quantizer", "recipe": "float16 weights"})
+    return describe(path, ctx, quantization={"tool": "ai-edge-quantizer", "recipe": "float16 weights"})
 
 
 def export_int8(ctx: ExportContext, path: Path) -> ExportInfo:
@@ -95,7 +97,7 @@ def _static(ctx: ExportContext, path: Path, name: str, keep: tuple[str, ...] = (
 
     from ai_edge_quantizer import algorithm_manager, qtyping, recipe
 
-    from ..runtimes.tflite import _interpreter
+    from ..runtimes.tflite import interpreter_class
     from .calibration import litert_signature_data
 
     _, qt = _quantizer(ctx, getattr(recipe, name)())
@@ -104,7 +106,7 @@ def _static(ctx: ExportContext, path: Path, name: str, keep: tuple[str, ...] = (
             regex="^(?:" + "|".join(re.escape(n) for n in keep) + ");$",
             operation_name=qtyping.TFLOperationName.ALL_SUPPORTED,
             algorithm_key=algorithm_manager.AlgorithmName.NO_QUANTIZE)
-    Interpreter, _, _ = _interpreter()
+    Interpreter, _, _ = interpreter_class()
     signatures = Interpreter(model_path=str(ctx.base)).get_signature_list()
     signature, io = next(iter(signatures.items()))
     try:
@@ -115,6 +117,6 @@ def _static(ctx: ExportContext, path: Path, name: str, keep: tuple[str, ...] = (
             qt.quantize(calibrated).export_model(str(path))
     except Exception as e:  # the quantizer raises many types
         raise ExportError(f"ai-edge-quantizer {name} failed: {first_line(e)}") from e
-    return _describe(path, ctx, quantization={"tool": "ai-edge-quantizer", "recipe": name,
+    return describe(path, ctx, quantization={"tool": "ai-edge-quantizer", "recipe": name,
                                               "samples": len(ctx.calibration),
                                               **({"kept_in_float": list(keep)} if keep else {})})

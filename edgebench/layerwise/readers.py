@@ -168,9 +168,9 @@ _TFLITE_SKIPPED = {"QUANTIZE", "DEQUANTIZE"}
 def tflite(path: Path, modules: frozenset[str], read_all: bool = False, **_) -> tuple[list[Tensor], Run]:
     """Every op of a .tflite file, run without delegates; integer outputs dequantised."""
     from ..runtimes import quantise
-    from ..runtimes.tflite import _interpreter
+    from ..runtimes.tflite import interpreter_class
 
-    Interpreter, plain, _ = _interpreter()
+    Interpreter, plain, _ = interpreter_class()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "intended for debugging purposes only"
         # no XNNPACK: a delegate runs the graph as one op and keeps no intermediate tensor

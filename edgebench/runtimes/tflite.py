@@ -17,7 +17,7 @@ from . import ModelRef, RuntimeSettings, quantise
 TFLITE_MAGIC = b"TFL3"  # flatbuffer file identifier at byte offset 4
 
 
-def _interpreter():
+def interpreter_class():
     """(Interpreter class, resolver type for 'no default delegates' or None, source name)."""
     try:
         from ai_edge_litert import interpreter as lite
@@ -44,7 +44,7 @@ def _interpreter():
 
 class Session:
     def __init__(self, ref: ModelRef, settings: RuntimeSettings):
-        Interpreter, no_delegates, source = _interpreter()
+        Interpreter, no_delegates, source = interpreter_class()
         path = Path(ref.path)
         if settings.device.lower() != "cpu":
             raise LoadError(f"the TFLite backend runs on cpu only, not {settings.device!r}")

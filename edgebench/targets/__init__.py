@@ -52,6 +52,7 @@ class ExecResult:
 class Target(Protocol):
     name: str
     emulated: bool  # an emulated board: its timings are not speeds
+    is_host: bool  # this machine (whatever its name): its files and Python are the host's
 
     def put(self, local_path: Path) -> str:
         """Make a local file available on the target; returns its target-side path.
@@ -109,9 +110,12 @@ def run_agent(target: Target, job: dict, timeout_s: float,
                           f"no result: {why}", Stage.RUN)
 
 
+LOCAL = "local"  # the target name of this machine
+
+
 def open_target(name: str) -> Target:
-    """The target called ``name``: this machine ("local") or a board from the profiles."""
-    if name == "local":
+    """The target called ``name``: this machine (LOCAL) or a board from the profiles."""
+    if name == LOCAL:
         from .local import LocalTarget
 
         return LocalTarget()

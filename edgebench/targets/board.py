@@ -16,12 +16,12 @@ EMULATED_PACKAGES = (*DEFAULT_PACKAGES, "tflite-runtime")
 
 def client_key() -> Path:
     """edgebench's own key for the boards it emulates (made once, owner-only)."""
-    from .ssh import _asyncssh
+    from .ssh import asyncssh_module
 
     path = profiles.config_dir() / "keys" / "emulated_ed25519"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        key = _asyncssh().generate_private_key("ssh-ed25519", comment="edgebench-emulated")
+        key = asyncssh_module().generate_private_key("ssh-ed25519", comment="edgebench-emulated")
         key.write_private_key(str(path))
         path.chmod(0o600)
         key.write_public_key(str(path) + ".pub")

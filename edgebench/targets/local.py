@@ -19,6 +19,7 @@ class LocalTarget:
     """Files stay where they are (``put`` returns the file's own path)."""
 
     emulated = False
+    is_host = True
 
     def __init__(self, python: str = sys.executable, name: str = "local"):
         self.python = python

@@ -36,18 +36,19 @@ FREE_MARGIN_BYTES = 16 << 20
 PGID_PREFIX = b"edgebench-agent: pgid "
 
 
-def _asyncssh():
+def asyncssh_module():
+    """asyncssh, or a one-line error naming the extra that installs it."""
     return require("asyncssh", "ssh")
 
 
 def host_key_fingerprint(key: str) -> str:
     """SHA256 fingerprint of an OpenSSH public key line, as ssh-keygen -l prints it."""
-    return _asyncssh().import_public_key(key).get_fingerprint("sha256")
+    return asyncssh_module().import_public_key(key).get_fingerprint("sha256")
 
 
 def fetch_host_key(host: str, port: int, timeout_s: float = CONNECT_TIMEOUT_S) -> str:
     """The server's host key ("type base64"), fetched without logging in: to show and pin."""
-    asyncssh = _asyncssh()
+    asyncssh = asyncssh_module()
 
     async def fetch():
         return await asyncio.wait_for(asyncssh.get_server_host_key(host, port), timeout_s)
@@ -62,7 +63,7 @@ def fetch_host_key(host: str, port: int, timeout_s: float = CONNECT_TIMEOUT_S) -
 
 
 def _connect_error(host: str, port: int, e: BaseException) -> TargetError:
-    asyncssh = _asyncssh()
+    asyncssh = asyncssh_module()
     where = f"{host}:{port}"
     if isinstance(e, asyncssh.HostKeyNotVerifiable):
         return TargetError(Status.UNREACHABLE, f"the host key of {where} does not match the key "
@@ -84,7 +85,7 @@ def _connect_error(host: str, port: int, e: BaseException) -> TargetError:
 
 
 def _lost(e: BaseException) -> bool:
-    asyncssh = _asyncssh()
+    asyncssh = asyncssh_module()
     return isinstance(e, (OSError, EOFError, asyncssh.ConnectionLost, asyncssh.DisconnectError,
                           asyncssh.ChannelOpenError, asyncssh.SFTPConnectionLost,
                           asyncssh.SFTPEOFError, asyncssh.SFTPNoConnection))
@@ -93,8 +94,10 @@ def _lost(e: BaseException) -> bool:
 class SSHTarget:
     """A board reached over SSH with the profile's user, key and pinned host key."""
 
+    is_host = False
+
     def __init__(self, profile: Profile):
-        _asyncssh()  # a one-line error now if the extra is missing
+        asyncssh_module()  # a one-line error now if the extra is missing
         self.profile = profile
         self.name = profile.name
         self.emulated = profile.emulated
@@ -121,7 +124,7 @@ class SSHTarget:
             raise self._fatal
         if self._conn is not None and not self._conn.is_closed():
             return
-        asyncssh = _asyncssh()
+        asyncssh = asyncssh_module()
         p = self.profile
         if not pinned_keys(p):
             self._fatal = TargetError(
@@ -206,7 +209,7 @@ class SSHTarget:
         partial = f"{remote}.partial-{uuid.uuid4().hex[:8]}"
         try:
             await self._sftp.put(str(local), partial)
-        except _asyncssh().SFTPFailure as e:
+        except asyncssh_module().SFTPFailure as e:
             free = await self._free_bytes(folder)
             if free is not None and free < size:
                 raise TargetError(Status.INFRA_ERROR, self._disk_full(local, size, free)) from e
@@ -224,7 +227,7 @@ class SSHTarget:
     async def _free_bytes(self, folder: str) -> int | None:
         try:
             st = await self._sftp.statvfs(folder)
-        except _asyncssh().SFTPError:
+        except asyncssh_module().SFTPError:
             return None  # the server has no statvfs extension
         return st.bavail * st.frsize
 
@@ -388,7 +391,7 @@ class SSHTarget:
         except TargetError:
             raise
         except Exception as e:
-            if isinstance(e, _asyncssh().TimeoutError):
+            if isinstance(e, asyncssh_module().TimeoutError):
                 raise TargetError(Status.TIMEOUT, f"{shlex.join(argv[:3])} on {self.name} took "
                                   f"over {timeout_s:g} s") from e
             if not _lost(e):

@@ -44,9 +44,9 @@ class CheckpointMeta:
     started_from: str = "random"  # imagenet | random
 
     def to_dict(self) -> dict:
-        from ..results import _encode
+        from ..results import encode
 
-        return _encode(self)
+        return encode(self)
 
     @classmethod
     def from_dict(cls, data) -> "CheckpointMeta":

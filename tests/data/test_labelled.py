@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from edgebench import zoo
-from edgebench.data.datasets import FASHION_MNIST_CLASSES, CalibrationSpec, fashion_mnist
+from edgebench.data.datasets import CalibrationSpec
+from edgebench.data.fashion_mnist import FASHION_MNIST_CLASSES, fashion_mnist
 from edgebench.data.labelled import (CIFAR10_CLASSES, DATASETS, DatasetSpec, preprocess_split)
 from edgebench.errors import DataUnavailableError, UserInputError
 from edgebench.zoo.spec import Preprocess

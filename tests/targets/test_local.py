@@ -22,6 +22,14 @@ NULL_FOREVER = Job(model=ModelRef(path=None, format="none", input_shape=(1, 4)),
                                            max_seconds=600)).to_dict()
 
 
+def test_this_machine_is_the_host_under_any_name():
+    from edgebench.targets import LOCAL, open_target
+
+    with open_target(LOCAL) as here:
+        assert here.is_host and here.name == LOCAL
+    assert LocalTarget(name="board-a").is_host  # a cluster's stand-in board: still this machine
+
+
 def test_a_job_runs_in_its_own_process_group_and_is_gone_after():
     job = {**NULL_FOREVER, "harness": HarnessSettings(warmup_runs=0, min_runs=5, min_seconds=0).to_dict()}
     seen = {}

@@ -108,6 +108,7 @@ def test_bench_over_ssh_is_the_local_result_type(host_board, small_artifacts):
     from edgebench.targets import open_target
 
     with open_target("hb") as target:
+        assert not target.is_host  # a board, even one on this machine's loopback
         cells = run(BenchRequest(artifacts=(str(small_artifacts["onnx"]),), runtime="onnxruntime",
                                  harness=QUICK), target)
     (cell,) = cells
