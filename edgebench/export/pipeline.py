@@ -157,21 +157,6 @@ def _tools(cap: formats.Capability, entry) -> dict[str, str]:
             **formats.OWN_ENVIRONMENT_PINS.get(cap.converter_name, {})}
 
 
-def channels_last_input(model):
-    """The module behind a channels-last input: (N, H, W, C) -> (N, C, H, W) -> model."""
-    import torch
-
-    class ChannelsLastInput(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, x):
-            return self.inner(x.permute(0, 3, 1, 2))
-
-    return ChannelsLastInput(model).eval()
-
-
 def run(request: ExportRequest, progress: Progress = lambda step: None,
         warn: Warn = lambda message: None, target: Target | None = None) -> list[ExportCell]:
     """Export ``request.model`` to every requested (format, precision).
@@ -300,7 +285,7 @@ def _export_pending(export: _Export, pending, keys, results, calib, target: Targ
         if options.layout == "nhwc" else (lambda a: a)
     import torch
 
-    exported_model = channels_last_input(model) if options.layout == "nhwc" else model
+    exported_model = zoo_weights.channels_last_input(model) if options.layout == "nhwc" else model
     inputs = to_layout(validation.x)
     calibration_inputs = to_layout(calibration.x) if calibration else None
     sample = torch.from_numpy(inputs[:1])

@@ -275,8 +275,7 @@ def run(request: DiffRequest, progress=lambda s: None) -> LayerDiff:
     from ..data.labelled import DatasetSpec, preprocess_split
     from ..zoo.spec import Preprocess
     from ..errors import EdgebenchError, UserInputError, ValidationFailedError, first_line
-    from ..export.pipeline import channels_last_input
-    from ..zoo.weights import build_model, resolve as resolve_weights
+    from ..zoo.weights import build_model, channels_last_input, resolve as resolve_weights
 
     limits.DIFF_SAMPLES.check(request.samples)
     source = bench.resolve(request.artifact)

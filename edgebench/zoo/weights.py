@@ -298,3 +298,18 @@ def build_model(entry: ModelEntry, weights: ResolvedWeights, resolution: int) ->
     _check_fit(entry, weights.path, model, state)
     model.load_state_dict(state, strict=True)
     return model.eval()
+
+
+def channels_last_input(model):
+    """The module behind a channels-last input: (N, H, W, C) -> (N, C, H, W) -> model."""
+    import torch
+
+    class ChannelsLastInput(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            return self.inner(x.permute(0, 3, 1, 2))
+
+    return ChannelsLastInput(model).eval()

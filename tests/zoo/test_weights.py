@@ -5,7 +5,8 @@ from safetensors.torch import save_file
 
 from edgebench import zoo
 from edgebench.errors import CheckpointError, UserInputError, WeightsUnavailableError
-from edgebench.zoo.weights import RANDOM_RECIPE, build_model, image_like_batch, resolve, sha256_file
+from edgebench.zoo.weights import (RANDOM_RECIPE, build_model, channels_last_input, image_like_batch,
+                                   resolve, sha256_file)
 
 
 @pytest.fixture
@@ -158,3 +159,11 @@ def test_quantised_checkpoint_is_refused(tmp_path, resnet18_state):
 def test_bad_weights_choices(tmp_path, choice, match):
     with pytest.raises(UserInputError, match=match):
         resolve(zoo.get("resnet18"), str(tmp_path / choice))
+
+
+def test_a_channels_last_input_is_the_same_function():
+    """Export's NHWC layout and `diff` of an NHWC artifact both wrap the module this way."""
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Flatten()).eval()
+    x = torch.randn(2, 3, 8, 8)
+    with torch.no_grad():
+        assert torch.equal(channels_last_input(model)(x.permute(0, 2, 3, 1).contiguous()), model(x))
