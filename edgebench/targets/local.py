@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..results import Status
-from . import MAX_STDERR_BYTES, MAX_STDOUT_BYTES, ExecResult, TargetError, decode_output
+from . import LOCAL, MAX_STDERR_BYTES, MAX_STDOUT_BYTES, ExecResult, TargetError, decode_output
 
 
 class LocalTarget:
@@ -21,7 +21,7 @@ class LocalTarget:
     emulated = False
     is_host = True
 
-    def __init__(self, python: str = sys.executable, name: str = "local"):
+    def __init__(self, python: str = sys.executable, name: str = LOCAL):
         self.python = python
         self.name = name  # another name: a cluster's fake board, measured on this machine
         self._scratch: str | None = None
