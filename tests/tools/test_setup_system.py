@@ -29,6 +29,12 @@ def _run(table: Path, *, user: int | None = None, env: dict | None = None) -> tu
     if user is not None and os.geteuid() != user:
         if os.geteuid() != 0 or not shutil.which("setpriv"):
             pytest.skip("needs root and setpriv to run the set-up as an unprivileged user")
+        # the checkout may sit where that user cannot read (a clone in /root): the same script,
+        # copied beside its table in a folder the user can read
+        script = table.parent / SCRIPT.name
+        shutil.copy(SCRIPT, script)
+        script.chmod(0o755)
+        argv = ["bash", str(script), str(table)]
         argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *argv]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=900,
                           env={**os.environ, **(env or {})})
