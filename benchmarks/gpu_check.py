@@ -9,7 +9,7 @@ Usage: python benchmarks/gpu_check.py [--models resnet50,efficientnet_b0] [--jso
   (two models' first compiles and their figures in one short lease)
   --device cpu: the same plumbing on the CPU, to try the script where there is no GPU (its
   figures mean nothing and its targets are not checked)
-Targets (issues): eager + graph batch-1 p50 <= 1.5 ms; ResNet-50 compiled + graph <= 0.55 ms;
+Targets: eager + graph batch-1 p50 <= 1.5 ms; ResNet-50 compiled + graph <= 0.55 ms;
 a second run of a compiled cell loads in under 20% of the first run's load time.
 Exit status 1 if a target is missed or a cell fails; 0 with a note when there is no GPU.
 Compiling takes minutes per model on a first run (inductor, max-autotune, frozen: on an H200

@@ -12,6 +12,7 @@ from .files import sha256_file
 from .harness import HarnessSettings
 from .results import AgentReply, CellKey, LatencyCell, Stage, Status
 from .runtimes import ModelRef, RuntimeSettings
+from .outputs import select_runtimes
 from .targets import Target, TargetError, run_agent
 
 ZOO_PREFIX = "zoo:"
@@ -166,20 +167,19 @@ def plan(request: BenchRequest, target: str = "local") -> list[Cell | LatencyCel
     planned: list[Cell | LatencyCell] = []
     for spec in request.artifacts:
         source = resolve(spec, request.weights)
-        choices = formats.parse_runtimes(request.runtime) or \
-            [formats.RuntimeChoice(r) for r in formats.runtimes_for(source.model.format)]
-        for choice in choices:
-            runtime, table = choice.spec, formats.RUNTIMES[choice.runtime]
+        asked = formats.parse_runtimes(request.runtime)
+        loading, refused = select_runtimes(source.model.format, source.model_name, asked,
+                                           every=True)
+        refusals = {r.choice: r.reason for r in refused}
+        # in the order asked for: a refused runtime is the table's answer, in its place
+        for choice in asked or loading:
             settings = request.settings if choice.runtime == "torch" else \
                 replace(request.settings, precision=None, compile=False)
-            cell = Cell(source, runtime, settings)
-            if table.loads(source.model.format, source.model_name):
-                planned.append(cell)
-                continue
-            planned.append(not_measured(
-                cell, request, target, Status.UNSUPPORTED, Stage.PLAN,
-                f"{choice.runtime} does not load {source.model.format} (it loads "
-                f"{table.describe_loads()})"))
+            cell = Cell(source, choice.spec, settings)
+            if choice in refusals:
+                cell = not_measured(cell, request, target, Status.UNSUPPORTED, Stage.PLAN,
+                                    refusals[choice])
+            planned.append(cell)
     return planned
 
 

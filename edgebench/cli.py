@@ -1241,7 +1241,7 @@ def targets_bootstrap(name, runtimes_, wheels, as_json):
 def _bootstrap_local(packages, as_json: bool) -> None:
     """Pinned runtimes on this machine; the rest is this environment's own (pip extras)."""
     from .formats import parse_runtime
-    from .targets.envs import create, installed
+    from .envs import create, installed
 
     unpinned = [p.name for p in packages if not p.version]
     if unpinned:

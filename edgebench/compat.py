@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Callable
 
 from . import bench, formats
-from .evaluate import EvalRequest, _dataset_for, _reference, _run, _Tensors, items_of
+from .evaluate import EvalRequest, dataset_for, items_of, reference_outputs, run_item
 from .export.validate import compare
+from .outputs import InputTensors
 from .results import Status
 from .targets import Target
 from .targets.local import LocalTarget
@@ -52,37 +53,40 @@ def against_host(request: EvalRequest, target: Target,
     """Every artifact of ``request`` in each runtime asked for, on ``target`` and on this host."""
     request.check()
     items = [item for _, item in items_of(request)]
-    split = _dataset_for(items, request).open("eval")
+    split = dataset_for(items, request).open("eval")
     rows = []
     with ExitStack() as stack:
         scratch = Path(tempfile.mkdtemp(prefix="edgebench-compat-"))
         stack.callback(shutil.rmtree, scratch, ignore_errors=True)
         host = stack.enter_context(LocalTarget())
-        on_host, on_target = (_Tensors(split, t, scratch, lambda m: None, {}) for t in (host, target))
+        on_host, on_target = (InputTensors(split, t, scratch) for t in (host, target))
         references: dict[tuple, tuple] = {}
         for item in items:
             common = dict(label=item.source.label, model=item.source.model_name,
                           format=item.source.model.format, precision=item.precision,
                           runtime=item.runtime, target=target.name)
             progress(f"{item.source.label} in {item.runtime}")
-            theirs, reply, _ = _run(item, on_target, request, target, scratch, top_k=None)
+            done = run_item(item, on_target, request, target, scratch, top_k=None)
+            theirs, reply = done.values, done.reply
             fp = bench.target_fingerprint(reply, target)
             interpreter = (reply.settings_used or {}).get("interpreter")
             if theirs is None:
                 rows.append(CompatRow(status=reply.status, reason=reply.reason, fingerprint=fp,
                                       **common))
                 continue
-            ours, mine, _ = _run(item, on_host, request, host, scratch, top_k=None)
+            mine = run_item(item, on_host, request, host, scratch, top_k=None)
+            ours = mine.values
             if ours is None:
-                rows.append(CompatRow(status=mine.status, fingerprint=fp, reason="it does not run "
-                                      f"on this host ({mine.status}: {mine.reason})", **common))
+                rows.append(CompatRow(status=mine.reply.status, fingerprint=fp, reason="it does not "
+                                      f"run on this host ({mine.reply.status}: {mine.reply.reason})",
+                                      **common))
                 continue
             tolerance = formats.PRECISIONS[item.precision].tolerance
             v = compare(ours.reshape(len(ours), -1), theirs.reshape(len(theirs), -1), tolerance,
                         inputs=split.name)
             if item.reference_id not in references:
-                references[item.reference_id] = _reference(item, request, host, on_host, scratch,
-                                                           lambda s: None, top_k=None)
+                references[item.reference_id] = reference_outputs(item, request, host, on_host,
+                                                                  scratch, lambda s: None, top_k=None)
             ref, _ = references[item.reference_id]
             vs_ref = {} if ref is None else {
                 side: _summary(compare(ref.reshape(len(ref), -1), out.reshape(len(out), -1),

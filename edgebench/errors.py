@@ -60,6 +60,10 @@ class LoadError(EdgebenchError):
     """A runtime could not load the model: the cell's ``load_failed`` result, not an abort."""
 
 
+class EnvironmentSetupError(EdgebenchError):
+    """A virtual environment (a pinned runtime's, a converter's, a board's) could not be made."""
+
+
 class ClusterError(EdgebenchError):
     """The Dask scheduler cannot be reached, or was lost during a sweep."""
 

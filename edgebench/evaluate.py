@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,11 +20,12 @@ from typing import Callable
 import numpy as np
 
 from . import bench, formats, limits
-from .data.labelled import DatasetSpec, Split, preprocess_split
-from .errors import OutputError, UserInputError
-from .results import AccuracyCell, AgentReply, Stage, Status
+from .data.labelled import DatasetSpec, Split
+from .errors import UserInputError
+from .outputs import InputTensors, Outputs, Tensor, fetch, select_runtimes
+from .results import AccuracyCell, Stage, Status
 from .runtimes import RuntimeSettings
-from .targets import Target, TargetError, run_agent
+from .targets import Target
 from .targets.local import LocalTarget
 from .zoo.spec import Preprocess
 
@@ -79,19 +79,18 @@ class Item:
 
 
 def _items(source: bench.Source, request: EvalRequest, unloadable_ok: bool = False) -> list[Item]:
-    """The source in each runtime asked for whose table lists its format; a source none of
-    them loads is a one-line error (or nothing, with ``unloadable_ok``)."""
-    choices = formats.parse_runtimes(request.runtime)
-    if source.model.format == "torch" or not choices:
-        return [_item(source, request)]
-    loading = [c for c in choices if source.model.format in formats.RUNTIMES[c.runtime].formats]
+    """The source in each runtime asked for whose table row loads it (its format's validating
+    runtime when none is asked for); a source none of them loads is a one-line error (or
+    nothing, with ``unloadable_ok``)."""
+    fmt = source.model.format
+    loading, refused = select_runtimes(fmt, source.model_name,
+                                       formats.parse_runtimes(request.runtime), every=False)
     if loading or unloadable_ok:
         return [_item(source, request, c) for c in loading]
-    if len(choices) == 1:  # its own error, or the PyTorch reference of a zoo artifact
-        return [_item(source, request, choices[0])]
-    raise UserInputError(f"none of --runtime {request.runtime} loads {source.model.format} "
-                         f"({source.label}): add one of "
-                         f"{', '.join(formats.runtimes_for(source.model.format))}")
+    if len(refused) == 1:
+        raise UserInputError(f"{refused[0].reason} ({source.label})")
+    raise UserInputError(f"none of --runtime {request.runtime} loads {fmt} ({source.label}): add "
+                         f"one of {', '.join(formats.runtimes_for(fmt))}")
 
 
 def items_of(request: EvalRequest, unloadable_ok: bool = False) -> list[tuple[str, Item]]:
@@ -100,8 +99,7 @@ def items_of(request: EvalRequest, unloadable_ok: bool = False) -> list[tuple[st
             for item in _items(bench.resolve(spec, request.weights), request, unloadable_ok)]
 
 
-def _item(source: bench.Source, request: EvalRequest,
-          choice: formats.RuntimeChoice | None = None) -> Item:
+def _item(source: bench.Source, request: EvalRequest, choice: formats.RuntimeChoice) -> Item:
     from . import zoo
     from .zoo.weights import resolve as resolve_weights
 
@@ -110,17 +108,13 @@ def _item(source: bench.Source, request: EvalRequest,
         entry = zoo.get(source.model_name)
         meta = resolve_weights(entry, source.weights_choice).meta
         preprocess = Preprocess.from_dict(meta.preprocess) if meta else entry.preprocess
-        return Item(source, REFERENCE_RUNTIME, preprocess, "NCHW", None,
+        return Item(source, choice.spec, preprocess, "NCHW", None,
                     meta.classes if meta else None, len(meta.classes) if meta else entry.num_classes,
                     f"{meta.dataset}:{meta.eval_split}" if meta else None, request.batch)
     if m is None:
         raise UserInputError(f"{source.label} has no manifest.json, so its preprocessing is "
                              "unknown: evaluate an artifact folder made by edgebench export")
-    choice = choice or formats.RuntimeChoice(formats.runtimes_for(source.model.format)[0])
-    runtime, table = choice.spec, formats.RUNTIMES[choice.runtime]
-    if not table.loads(source.model.format, source.model_name):
-        raise UserInputError(f"{choice.runtime} does not load {source.model.format} "
-                             f"({source.label}): it loads {table.describe_loads()}")
+    runtime = choice.spec
     q = (m.get("quantization") or {}).get("input")
     dataset = m.get("dataset") or None
     dynamic = m["input"]["shape"][0] == "batch"
@@ -131,7 +125,7 @@ def _item(source: bench.Source, request: EvalRequest,
                 request.batch if dynamic else int(m["input"]["shape"][0]))
 
 
-def _dataset_for(items: list[Item], request: EvalRequest) -> DatasetSpec:
+def dataset_for(items: list[Item], request: EvalRequest) -> DatasetSpec:
     if request.dataset:
         return DatasetSpec.parse(request.dataset)
     own = {i.own_dataset for i in items}
@@ -154,65 +148,17 @@ def _check_classes(item: Item, split: Split, warn) -> None:
              "scoring by class index")
 
 
-@dataclass
-class _Tensors:
-    """Tensor files made once per (preprocessing, layout, input dtype), on the target."""
-
-    split: Split
-    target: Target
-    folder: Path
-    warn: Callable[[str], None]
-    made: dict
-
-    def get(self, item: Item) -> tuple[str, np.ndarray, int, str | None]:
-        key = (item.preprocess, item.layout, item.quantise)
-        if key not in self.made:
-            t = preprocess_split(self.split, item.preprocess, item.layout, item.quantise)
-            if t.skipped:
-                self.warn(f"skipped {t.skipped} unreadable images in {self.split.where}")
-            path = self.folder / f"inputs-{len(self.made)}.npy"
-            try:
-                np.save(path, t.x)
-            except OSError as e:
-                raise OutputError(f"cannot write the evaluation inputs to {self.folder} ({e}): free "
-                                  "space there or point TMPDIR at a disk with room") from e
-            try:
-                remote, error = self.target.put(path), None
-            except TargetError as e:  # every row that needs this file says why it has none
-                remote, error = None, AgentReply(e.status, f"{self.target.name}: {e}", Stage.TRANSPORT)
-            self.made[key] = (remote, t.labels, t.skipped, t.note, error)
-        return self.made[key]
-
-
-def _run(item: Item, tensors: _Tensors, request: EvalRequest, target: Target, scratch: Path,
-         top_k: int | None = TOP_K):
-    """(top-k indices, or the logits when ``top_k`` is None; reply; seconds) from the agent;
-    the array is None when it failed."""
-    from .agent import Job
-
-    inputs, *_, error = tensors.get(item)
-    if error is not None:
-        return None, error, 0.0
+def run_item(item: Item, tensors: InputTensors, request: EvalRequest, target: Target,
+             scratch: Path, top_k: int | None = TOP_K) -> Outputs:
+    """``item``'s outputs on ``target`` (top-k indices, or every logit when ``top_k`` is None)."""
+    tensor = tensors.get(item.preprocess, item.layout, item.quantise)
+    if tensor.error is not None:
+        return Outputs(None, tensor.error, 0.0)
     settings = RuntimeSettings(threads=request.threads or os.cpu_count() or 1, batch=item.batch)
     cell = bench.Cell(item.source, item.runtime, settings)
-    started = time.perf_counter()
-    try:
-        name = f"outputs-{cell.key(target.name).digest}.{'npz' if top_k else 'npy'}"
-        job = Job(model=bench.agent_model(cell, target), runtime=item.runtime, kind="outputs",
-                  settings=settings, inputs=inputs, top_k=top_k, outputs=target.scratch(name))
-        reply = run_agent(target, job.to_dict(), request.timeout_s)
-        seconds = time.perf_counter() - started
-        if reply.status != Status.OK:
-            return None, reply, seconds
-        local = scratch / Path(reply.outputs_path).name
-        target.get(reply.outputs_path, local)
-    except TargetError as e:  # an upload or download failed: the board, not the model
-        return None, AgentReply(e.status, f"{target.name}: {e}", Stage.TRANSPORT), \
-            time.perf_counter() - started
-    if not top_k:
-        return np.load(local, allow_pickle=False), reply, seconds
-    with np.load(local, allow_pickle=False) as z:
-        return np.array(z["indices"]), reply, seconds
+    return fetch(target, lambda t: bench.agent_model(cell, t), item.runtime, settings,
+                 tensor.remote, scratch, f"outputs-{cell.key(target.name).digest}",
+                 request.timeout_s, top_k)
 
 
 def _score(indices: np.ndarray, labels: np.ndarray, classes: tuple[str, ...]) -> dict:
@@ -229,7 +175,7 @@ def run(request: EvalRequest, target: Target, progress: Callable[[str], None] = 
     """Score every artifact; one that fails to load or run is a typed row, never an abort."""
     request.check()
     items = [item for _, item in items_of(request)]
-    spec = _dataset_for(items, request)
+    spec = dataset_for(items, request)
     progress(f"reading {spec.text()}")
     split = spec.open("eval")
     for item in items:
@@ -238,38 +184,39 @@ def run(request: EvalRequest, target: Target, progress: Callable[[str], None] = 
     scratch = Path(tempfile.mkdtemp(prefix="edgebench-eval-"))
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, scratch, ignore_errors=True)
-        tensors = _Tensors(split, target, scratch, warn, {})
+        tensors = InputTensors(split, target, scratch, warn)
         # The reference is FP32 PyTorch on this host: a board need not have torch.
         host, host_tensors = target, tensors
         if not target.is_host:
             host = stack.enter_context(LocalTarget())
-            host_tensors = _Tensors(split, host, scratch, warn, {})
+            host_tensors = InputTensors(split, host, scratch, warn)
         references: dict[tuple, tuple[np.ndarray | None, str]] = {}
         outputs = {}
         # PyTorch rows first: each one is also the reference of the artifacts made from it
         for n in sorted(range(len(items)), key=lambda n: items[n].runtime != REFERENCE_RUNTIME):
             item = items[n]
             progress(f"preprocessing {split.name} for {item.source.label}")
-            tensors.get(item)
+            tensors.get(item.preprocess, item.layout, item.quantise)
             if item.runtime != REFERENCE_RUNTIME and item.reference_id not in references:
-                references[item.reference_id] = _reference(item, request, host, host_tensors,
-                                                           scratch, progress)
+                references[item.reference_id] = reference_outputs(item, request, host, host_tensors,
+                                                                  scratch, progress)
             progress(f"{item.source.label} in {item.runtime}")
-            outputs[n] = _run(item, tensors, request, target, scratch)
+            outputs[n] = run_item(item, tensors, request, target, scratch)
             if item.runtime == REFERENCE_RUNTIME and item.reference_id not in references:
-                indices, reply, _ = outputs[n]
-                references[item.reference_id] = (indices, "" if indices is not None else
-                                                 f"its FP32 PyTorch run failed ({reply.status})")
+                done = outputs[n]
+                references[item.reference_id] = (done.values, "" if done.ok else
+                                                 f"its FP32 PyTorch run failed ({done.reply.status})")
         rows = []
         for n, item in enumerate(items):
-            _, labels, skipped, note, _ = tensors.get(item)
-            rows.append(_cell(item, target, dataset, split, labels, skipped, note, *outputs[n],
+            tensor, done = tensors.get(item.preprocess, item.layout, item.quantise), outputs[n]
+            rows.append(_cell(item, target, dataset, split, tensor, done,
                               *references[item.reference_id]))
         return rows
 
 
-def _reference(item: Item, request: EvalRequest, target: Target, tensors: _Tensors, scratch: Path,
-               progress, top_k: int | None = TOP_K) -> tuple[np.ndarray | None, str]:
+def reference_outputs(item: Item, request: EvalRequest, target: Target, tensors: InputTensors,
+                      scratch: Path, progress,
+                      top_k: int | None = TOP_K) -> tuple[np.ndarray | None, str]:
     """FP32 PyTorch's top-k (logits when ``top_k`` is None) on the same images (NCHW float),
     or why there is none."""
     from .errors import EdgebenchError
@@ -288,10 +235,11 @@ def _reference(item: Item, request: EvalRequest, target: Target, tensors: _Tenso
         ref_source.model, resolution=item.preprocess.resolution)),
         runtime=REFERENCE_RUNTIME, layout="NCHW", quantise=None, batch=request.batch)
     progress(f"FP32 PyTorch reference for {source.model_name}")
-    indices, reply, _ = _run(ref_item, tensors, request, target, scratch, top_k=top_k)
-    if indices is None:
-        return None, f"its FP32 PyTorch reference did not run ({reply.status}: {reply.reason})"
-    return indices, ""
+    done = run_item(ref_item, tensors, request, target, scratch, top_k=top_k)
+    if not done.ok:
+        return None, (f"its FP32 PyTorch reference did not run ({done.reply.status}: "
+                      f"{done.reply.reason})")
+    return done.values, ""
 
 
 def _key(item: Item, target: str, dataset: str, split: Split) -> str:
@@ -308,19 +256,19 @@ def planned_keys(request: EvalRequest, target: str) -> dict[tuple[str, str], str
     pairs = items_of(request, unloadable_ok=True)
     if not pairs:
         return {}
-    spec = _dataset_for([item for _, item in pairs], request)
+    spec = dataset_for([item for _, item in pairs], request)
     split = spec.open("eval")
     dataset = spec.text(split.split)
     return {(a, item.runtime): _key(item, target, dataset, split) for a, item in pairs}
 
 
-def _cell(item: Item, target: Target, dataset: str, split: Split, labels, skipped, note, indices,
-          reply: AgentReply, seconds, reference, why_not) -> AccuracyCell:
-    source = item.source
+def _cell(item: Item, target: Target, dataset: str, split: Split, tensor: Tensor, done: Outputs,
+          reference, why_not) -> AccuracyCell:
+    source, reply, indices, labels = item.source, done.reply, done.values, tensor.labels
     common = dict(label=source.label, model=source.model_name, format=source.model.format,
                   precision=item.precision, runtime=item.runtime, target=target.name,
-                  key=_key(item, target.name, dataset, split), dataset=dataset, dataset_id=split.identity, skipped=skipped,
-                  note=note, seconds=round(seconds, 3),
+                  key=_key(item, target.name, dataset, split), dataset=dataset, dataset_id=split.identity, skipped=tensor.skipped,
+                  note=tensor.note, seconds=round(done.seconds, 3),
                   tools={**dict(source.tools), **(reply.fingerprint or {}).get("versions", {})},
                   settings_used=reply.settings_used,
                   fingerprint=bench.target_fingerprint(reply, target) or None,
@@ -333,7 +281,7 @@ def _cell(item: Item, target: Target, dataset: str, split: Split, labels, skippe
     cell = AccuracyCell(status=Status.OK, reason="", samples=len(labels),
                         top1=round(scores["top1"], 3), top5=round(scores["top5"], 3),
                         per_class=scores["per_class"], max_drop_points=allowed,
-                        images_per_s=round(len(labels) / seconds, 1), **common)
+                        images_per_s=round(len(labels) / done.seconds, 1), **common)
     if reference is None:
         return replace(cell, reason=f"no agreement or drop: {why_not}")
     ref_top1 = 100 * float((reference[:, 0] == labels).mean())

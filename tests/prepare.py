@@ -39,7 +39,7 @@ def _own_config():
 
 def pinned_runtimes() -> str:
     from edgebench.formats import parse_runtime
-    from edgebench.targets.envs import create, is_ready
+    from edgebench.envs import create, is_ready
 
     done = []
     for spec in PINNED_RUNTIMES:

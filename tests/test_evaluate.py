@@ -100,7 +100,7 @@ def test_eval_defaults_to_the_checkpoint_data_set_and_prints_json(exported, run_
 
 
 def test_eval_scores_in_each_runtime_of_a_list(exported, run_cli):
-    from edgebench.targets.envs import create
+    from edgebench.envs import create
 
     old = OLD_ORT
     create(formats.parse_runtime(old))

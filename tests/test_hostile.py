@@ -1,6 +1,6 @@
 """Hostile and odd input against every command: one line, an exit code, nothing lost.
 
-Each class of the hardening issue has its tests here, parametrised over the commands
+Each class of hostile input has its tests here, parametrised over the commands
 that take the input: ranges, ignored combinations, untrusted files, manifests, special
 files, downloads, signals, concurrency, output failures, strict JSON, telemetry.
 """

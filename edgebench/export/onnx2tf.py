@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ExportError
+from ..errors import EnvironmentSetupError, ExportError
 from ..files import cache_dir
 from ..formats import ONNX2TF_VERSION
 from .onnx import INPUT_NAME, export_fp32 as onnx_fp32
@@ -38,15 +38,14 @@ OUTPUTS = {"fp32": "model_float32.tflite", "int8": "model_full_integer_quant.tfl
 def environment(say=lambda s: None) -> Path:
     """onnx2tf's own environment (made once, from the package registry)."""
     from ..artifacts import locked
-    from ..targets.envs import make
-    from ..targets.bootstrap import BootstrapError
+    from ..envs import make
 
     folder = cache_dir("converters", f"onnx2tf-{ONNX2TF_VERSION}")
     folder.parent.mkdir(parents=True, exist_ok=True)
     try:
         with locked(folder.parent, lambda: say("waiting for another export setting up onnx2tf")):
             return make(folder, REQUIREMENTS, REQUIREMENTS[0], say)
-    except BootstrapError as e:
+    except EnvironmentSetupError as e:
         raise ExportError(f"cannot set up onnx2tf's own environment in {folder}: {e} (it is "
                           "installed once, from the package registry)") from e
 

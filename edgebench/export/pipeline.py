@@ -18,9 +18,10 @@ import numpy as np
 from .. import artifacts, formats, limits, zoo
 from ..errors import ExportError, OutputError, UnsupportedError, UserInputError
 from ..fingerprint import tool_versions
+from ..outputs import fetch
 from ..results import CellKey, ExportCell, Stage, Status, Validation
 from ..runtimes import ModelRef, RuntimeSettings
-from ..targets import Target, run_agent
+from ..targets import Target
 from ..zoo import weights as zoo_weights
 from ..zoo.spec import Preprocess
 from .options import ExportContext, ExportOptions
@@ -345,23 +346,19 @@ class _Check:
 
     def outputs(self, cap: formats.Capability, files: list[Path], info):
         """The artifact's outputs from its validation runtime's agent, or the agent's reply."""
-        from ..agent import Job
-
         dynamic = info.input_shape[0] == "batch"
-        ref = ModelRef(path=self.target.put(files[0]), format=cap.format, precision=cap.precision,
-                       input_name=info.input_name, input_shape=info.input_shape,
-                       sidecar=self.target.put(files[1]) if len(files) > 1 else None)
+
+        def upload(target: Target) -> ModelRef:
+            return ModelRef(path=target.put(files[0]), format=cap.format, precision=cap.precision,
+                            input_name=info.input_name, input_shape=info.input_shape,
+                            sidecar=target.put(files[1]) if len(files) > 1 else None)
+
         # TFLite's own default is one thread; a dynamic batch is loaded once, run in chunks
         settings = RuntimeSettings(threads=os.cpu_count() or 1,
                                    batch=DYNAMIC_BATCH if dynamic else int(info.input_shape[0]))
-        job = Job(model=ref, runtime=cap.validated_by, kind="outputs", settings=settings,
-                  inputs=self.inputs, outputs=self.target.scratch(f"{cap.key}.npy"))
-        reply = run_agent(self.target, job.to_dict(), self.timeout_s)
-        if reply.status != Status.OK:
-            return reply
-        local = self.scratch / f"{cap.key}.npy"
-        self.target.get(reply.outputs_path, local)
-        return np.load(local, allow_pickle=False)
+        done = fetch(self.target, upload, cap.validated_by, settings, self.inputs, self.scratch,
+                     cap.key, self.timeout_s)
+        return done.values if done.ok else done.reply
 
 
 def _dataset_entry(meta) -> dict | None:

@@ -16,7 +16,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-from ..errors import EdgebenchError, UserInputError
+from ..envs import PIP_TIMEOUT_S, why_failed
+from ..errors import EnvironmentSetupError, UserInputError
 from ..files import cache_dir
 from ..results import Status
 from . import TargetError
@@ -24,10 +25,7 @@ from .bundle import agent_bundle
 from .profiles import VENV, Profile, update
 
 WHEEL_SOURCES = ("auto", "board", "host")
-PIP_TIMEOUT_S = 1800.0
-
-
-class BootstrapError(EdgebenchError):
+class BootstrapError(EnvironmentSetupError):
     """The board could not be set up."""
 
 
@@ -133,13 +131,6 @@ def download_wheels(requirements: list[str], python: str, arch: str, glibc: str 
         line.split("File was already downloaded ", 1)[1].strip().split("/")[-1]
         for line in done.stdout.splitlines() if "File was already downloaded " in line}
     return sorted(folder / n for n in names if (folder / n).exists())
-
-
-def why_failed(done) -> str:
-    """The line of a failed pip / venv run that says why: pip's ERROR line, else the last."""
-    lines = [line.strip() for line in (done.stderr or done.stdout or "").splitlines() if line.strip()]
-    found = [line for line in lines if "ERROR" in line][-1:] or lines[-1:]
-    return found[0][:250] if found else f"exit {done.returncode}"
 
 
 def _check(done, what: str) -> None:

@@ -38,7 +38,7 @@ class LocalTarget:
         if choice is None or not choice.version:
             return [self.python, "-m", "edgebench.agent"]
         from .bundle import agent_bundle
-        from .envs import env_python, is_ready
+        from ..envs import env_python, is_ready
 
         if not is_ready(choice):
             raise TargetError(Status.LOAD_FAILED, f"{choice.spec} is not set up on this machine: "

@@ -15,7 +15,7 @@ from edgebench.artifacts import read
 from edgebench.export import run as export
 from edgebench.export.onnx2tf import environment
 from edgebench.formats import ONNX2TF_VERSION
-from edgebench.targets.envs import READY
+from edgebench.envs import READY
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 

@@ -79,7 +79,7 @@ def test_int8_manifest_and_size(quantised, fmt):
 @pytest.mark.parametrize("precision", ["fp16", "int8"])
 def test_onnx_files_import_only_the_opsets_their_nodes_use(quantised, precision):
     """The quantiser stamps ai.onnx.ml v5 and others that no node uses; onnxruntime before
-    1.18 refuses such a file (tests/targets/test_envs.py loads them in 1.16.3)."""
+    1.18 refuses such a file (tests/test_envs.py loads them in 1.16.3)."""
     import onnx
 
     _, results = quantised

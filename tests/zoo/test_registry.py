@@ -77,8 +77,9 @@ def test_preprocess_equals_torchvision_eval_transform_on_a_real_photo(name):
     assert abs(ours - theirs).max() < 1e-5
 
 
-def test_published_figures_of_the_issue():
-    # the figures the comparison quotes (rounded as published), re-read from our counted table
+def test_published_figures_match_the_counted_table():
+    # torchvision's published parameter and GMAC figures (rounded as published), re-read
+    # from our counted table
     expect = {"resnet50": ("25.56", "4.09"), "efficientnet_b0": ("5.29", "0.39"),
               "efficientnet_b7": ("66.35", "37.75"), "efficientnet_v2_l": ("118.5", "56.1")}
     for name, (params_m, gmacs) in expect.items():

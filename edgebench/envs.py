@@ -14,9 +14,18 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from ..files import cache_dir
-from ..formats import RuntimeChoice
-from .bootstrap import PIP_TIMEOUT_S, BootstrapError, why_failed
+from .errors import EnvironmentSetupError
+from .files import cache_dir
+from .formats import RuntimeChoice
+
+PIP_TIMEOUT_S = 1800.0
+
+
+def why_failed(done) -> str:
+    """The line of a failed pip / venv run that says why: pip's ERROR line, else the last."""
+    lines = [line.strip() for line in (done.stderr or done.stdout or "").splitlines() if line.strip()]
+    found = [line for line in lines if "ERROR" in line][-1:] or lines[-1:]
+    return found[0][:250] if found else f"exit {done.returncode}"
 
 
 def env_dir(choice: RuntimeChoice) -> Path:
@@ -43,7 +52,7 @@ def installed() -> list[str]:
 def _run(argv: list[str], what: str) -> None:
     done = subprocess.run(argv, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
     if done.returncode != 0:
-        raise BootstrapError(f"{what} failed: {why_failed(done)}")
+        raise EnvironmentSetupError(f"{what} failed: {why_failed(done)}")
 
 
 def create(choice: RuntimeChoice, say: Callable[[str], None] = lambda s: None) -> Path:

@@ -16,7 +16,7 @@ from edgebench.formats import parse_runtime
 from edgebench.results import Status
 from edgebench.runtimes import ModelRef
 from edgebench.targets import run_agent
-from edgebench.targets.envs import create, env_python, installed
+from edgebench.envs import create, env_python, installed
 from edgebench.targets.local import LocalTarget
 from tests.helpers import OLD_ORT, OLD_TFLITE, assert_one_line_error
 
