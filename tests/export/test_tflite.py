@@ -1,7 +1,6 @@
 """TFLite exports described from the file itself: input, output and integer quantisation."""
 
 import numpy as np
-import pytest
 
 from edgebench.export import tflite
 from edgebench.export.options import ExportContext, ExportOptions
