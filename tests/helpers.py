@@ -72,3 +72,18 @@ def alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def torchvision_entries() -> list[str]:
+    """The zoo entries whose ImageNet weights torchvision publishes (with their metadata)."""
+    from edgebench.zoo.spec import TorchvisionWeights
+
+    return [n for n in zoo.list_models() if isinstance(zoo.get(n).imagenet, TorchvisionWeights)]
+
+
+def torchvision_weights(name: str):
+    """torchvision's weights enum member of a zoo entry: its meta, url and eval transform."""
+    import torchvision.models as tvm
+
+    cls_name, member = zoo.get(name).imagenet.enum.split(".")
+    return getattr(getattr(tvm, cls_name), member)

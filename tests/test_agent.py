@@ -41,13 +41,6 @@ def test_each_runtime_measures_its_format(small_artifacts, fmt):
     assert fp["arch"] and fp["cores"] >= 1 and fp["bits"] in (32, 64) and "numpy" in fp["versions"]
 
 
-def test_openvino_fp32_is_pinned_to_f32(small_artifacts):
-    ref = resolve(str(small_artifacts["openvino"])).model
-    r = run_job(_job(ref, "openvino", threads=2))
-    assert r.settings_used["inference_precision_hint"] == "f32"
-    assert r.settings_used["inference_num_threads"] == 2
-
-
 def test_tflite_xnnpack_setting_is_recorded(small_artifacts):
     ref = resolve(str(small_artifacts["tflite"])).model
     on = run_job(_job(ref, "tflite"))
@@ -74,26 +67,6 @@ def test_torch_backend_imports_no_zoo():
             "sys.exit(f'imported {zoo}' if zoo else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-
-
-def test_torch_reference_computes_the_zoo_model(tmp_path):
-    """The described reference (builder + state_dict) is the model the zoo builds."""
-    import torch
-
-    from edgebench import zoo
-    from edgebench.zoo.weights import build_model
-    from edgebench.zoo.weights import resolve as resolve_weights
-
-    x = np.random.default_rng(1).standard_normal((2, 3, 64, 64)).astype(np.float32)
-    np.save(tmp_path / "x.npy", x)
-    job = Job(model=torch_ref("resnet18"), runtime="torch", kind="outputs",
-              settings=RuntimeSettings(batch=2, channels_last=False),
-              inputs=str(tmp_path / "x.npy"), outputs=str(tmp_path / "y.npy"))
-    assert run_job(job).status == Status.OK
-    entry = zoo.get("resnet18")
-    with torch.no_grad():
-        expected = build_model(entry, resolve_weights(entry, "random"), 64)(torch.from_numpy(x))
-    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), expected.numpy(), rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.gpu
@@ -194,24 +167,6 @@ def test_damaged_model_files_are_load_failures(small_artifacts, tmp_path, fmt, d
     r = run_job(_job(ref, validation_runtime(fmt)))
     assert r.status == Status.LOAD_FAILED and r.stage == Stage.LOAD, r
     assert r.reason and "\n" not in r.reason
-
-
-def test_openvino_xml_without_its_bin(small_artifacts, tmp_path):
-    xml = shutil.copy(small_artifacts["openvino"] / "model.xml", tmp_path / "model.xml")
-    ref = resolve(str(xml)).model
-    r = run_job(_job(ref, "openvino"))
-    assert r.status == Status.LOAD_FAILED and "model.bin" in r.reason
-
-
-def test_openvino_weights_may_live_apart_from_the_xml(small_artifacts, tmp_path):
-    """A content-addressed transport puts .xml and .bin in different folders."""
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    xml = shutil.copy(small_artifacts["openvino"] / "model.xml", tmp_path / "a" / "model.xml")
-    weights = shutil.copy(small_artifacts["openvino"] / "model.bin", tmp_path / "b" / "w.bin")
-    ref = ModelRef(**{**resolve(str(small_artifacts["openvino"])).model.to_dict(),
-                      "path": str(xml), "sidecar": str(weights)})
-    assert run_job(_job(ref, "openvino")).status == Status.OK
 
 
 def test_onnx_file_named_tflite(small_artifacts, tmp_path):

@@ -121,8 +121,15 @@ class LocalExecutor:
                     drain(queue)
             else:
                 with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-                    for future in [pool.submit(drain, q) for q in groups.values()]:
-                        future.result()
+                    futures = [pool.submit(drain, q) for q in groups.values()]
+                    try:
+                        for future in futures:
+                            future.result()
+                    except BaseException:
+                        # set before the pool's exit waits for its threads, or they drain
+                        # every queue first
+                        self._stop.set()
+                        raise
         except BaseException:
             self._stop.set()  # the other resources stop after their current item
             raise

@@ -1,0 +1,68 @@
+"""What ``targets bootstrap`` installs where, decided on the host (no board needed)."""
+
+import subprocess
+from importlib import metadata
+
+import pytest
+
+from edgebench.errors import UserInputError
+from edgebench.targets.bootstrap import (BOARD_PACKAGES, DEFAULT_PACKAGES, bootstrap,
+                                         parse_packages, platform_tags, why_failed)
+from edgebench.targets.profiles import VENV
+
+
+@pytest.mark.parametrize("name", BOARD_PACKAGES)
+def test_every_board_package_is_a_runtimes_choice(name):
+    (package,) = parse_packages(name)
+    assert package is BOARD_PACKAGES[name]
+    assert package.requirement().startswith(package.distribution)
+
+
+def test_the_default_is_the_three_runtimes_in_one_environment():
+    packages = parse_packages(None)
+    assert tuple(p.name for p in packages) == DEFAULT_PACKAGES == tuple(p.name for p in parse_packages(""))
+    assert {p.venv for p in packages} == {VENV}
+
+
+def test_a_host_runtime_is_pinned_to_the_hosts_version():
+    (ort,) = parse_packages("onnxruntime")
+    assert ort.requirement() == f"onnxruntime=={metadata.version('onnxruntime')}"
+    (old,) = parse_packages("tflite-runtime")
+    assert old.requirement() == "tflite-runtime"  # numpy 1.x: whatever the board takes
+
+
+def test_a_pinned_version_gets_its_own_environment():
+    (pinned,) = parse_packages("onnxruntime==1.16.3")
+    assert pinned.requirement() == "onnxruntime==1.16.3" and pinned.runtime == "onnxruntime"
+    assert pinned.venv.startswith("venv-") and pinned.venv != VENV and not pinned.pin_to_host
+
+
+@pytest.mark.parametrize("text,needle", [("tensorrt", "unknown runtime tensorrt"),
+                                         (" , ", "unknown runtime (none)")])
+def test_an_unknown_runtime_names_the_choices(text, needle):
+    with pytest.raises(UserInputError, match="choose from onnxruntime, openvino") as caught:
+        parse_packages(text)
+    assert needle in str(caught.value)
+
+
+def test_a_bad_wheel_source_is_refused_before_the_board_is_touched():
+    with pytest.raises(UserInputError, match="--wheels 'pypi': choose from auto, board, host"):
+        bootstrap(None, parse_packages(None), wheels="pypi")
+
+
+def test_platform_tags_go_from_the_boards_glibc_down():
+    tags = platform_tags("aarch64", "2.36")
+    assert tags[0] == "manylinux_2_36_aarch64" and tags[-3] == "manylinux_2_17_aarch64"
+    assert tags[-2:] == ["manylinux2014_aarch64", "linux_aarch64"]
+    assert platform_tags("armv7l", None)[0] == "manylinux_2_17_armv7l"  # unknown: the oldest
+
+
+@pytest.mark.parametrize("stdout,stderr,expected", [
+    ("", "Collecting x\nERROR: No matching distribution for x\nmore\n",
+     "ERROR: No matching distribution for x"),
+    ("", "Collecting x\nlast words\n", "last words"),
+    ("from stdout\n", "", "from stdout"),
+    ("", "", "exit 3"),
+])
+def test_why_failed_is_pips_error_line_else_the_last(stdout, stderr, expected):
+    assert why_failed(subprocess.CompletedProcess([], 3, stdout, stderr)) == expected
