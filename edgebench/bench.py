@@ -15,7 +15,7 @@ from .runtimes import ModelRef, RuntimeSettings
 from .targets import Target, TargetError, run_agent
 
 ZOO_PREFIX = "zoo:"
-DEFAULT_TIMEOUT_S = 600.0
+DEFAULT_TIMEOUT_S = limits.BENCH_TIMEOUT_S
 
 
 @dataclass(frozen=True)
