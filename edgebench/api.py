@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Callable, Iterable
