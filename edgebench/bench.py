@@ -16,7 +16,7 @@ from .outputs import select_runtimes
 from .targets import Target, TargetError, run_agent
 
 ZOO_PREFIX = "zoo:"
-DEFAULT_TIMEOUT_S = 600.0
+DEFAULT_TIMEOUT_S = limits.BENCH_TIMEOUT_S
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from .zoo.spec import Preprocess
 
 TOP_K = 5
 DEFAULT_BATCH = 64  # dynamic-batch artifacts and PyTorch run in chunks of this size
-DEFAULT_TIMEOUT_S = 3600.0
+DEFAULT_TIMEOUT_S = limits.EVAL_TIMEOUT_S
 REFERENCE_RUNTIME = "torch"
 
 

@@ -25,6 +25,15 @@ MAX_DURATION_S = DAY_S
 # An input tensor set may take this share of the machine's memory.
 MEMORY_SHARE = 0.5
 
+# How long one cell's agent may run before it is killed, per command. They differ because
+# the work differs: a bench cell is one load and a timed loop bounded by --max-seconds (300 s by
+# default), so 600 s is that with room for a slow load; an eval cell scores a whole test split
+# (10,000 images, minutes on a board), so it gets an hour; validate runs each artifact on a small
+# input set on the board and here, but a board's first load of a big model is slow, so 900 s.
+BENCH_TIMEOUT_S = 600.0
+EVAL_TIMEOUT_S = 3600.0
+VALIDATE_TIMEOUT_S = 900.0
+
 
 @dataclass(frozen=True)
 class Range:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .errors import EdgebenchError, UserInputError
+from .errors import EdgebenchError, UserInputError, require
 from .results import Record, Status, from_dict
 
 SCHEMA_VERSION = 1
@@ -250,6 +250,15 @@ class Store:
         return self._attempts(f"WHERE {where}a.n = (SELECT MAX(n) FROM attempt b WHERE "
                               f"b.cell_key = a.cell_key{within}) ORDER BY a.id",
                               () if run_id is None else (run_id,))
+
+    def cells(self, run_id: int | None = None) -> list[Record]:
+        """The typed record of every cell's latest attempt (within one run, when given)."""
+        return [a.record for a in self.latest_attempts(run_id)]
+
+    def cells_frame(self, run_id: int | None = None):
+        """``cells()`` as a pandas DataFrame: a row per cell, nested fields as dotted columns."""
+        pandas = require("pandas", "pandas")
+        return pandas.json_normalize([c.to_dict() for c in self.cells(run_id)])
 
     def _attempts(self, where: str, params: tuple) -> list[Attempt]:
         rows = self._db.execute(

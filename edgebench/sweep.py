@@ -54,7 +54,7 @@ class SweepConfig:
     min_runs: int = 30
     min_seconds: float = 2.0
     max_seconds: float = 300.0
-    timeout_s: float = 600.0
+    timeout_s: float = limits.BENCH_TIMEOUT_S
     out: str = "artifacts"
     store: str = DEFAULT_STORE
     cluster: str | None = None  # a Dask scheduler's address: run the work on its workers

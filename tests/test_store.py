@@ -14,7 +14,7 @@ import pytest
 
 from edgebench.results import LatencyCell, Status
 from edgebench.store import MAX_ATTEMPTS, SCHEMA_VERSION, Store, StoreError
-from edgebench.errors import UserInputError
+from edgebench.errors import DependencyMissingError, UserInputError
 
 
 def _cell(key: str, status: Status = Status.OK, **extra) -> LatencyCell:
@@ -178,3 +178,23 @@ def test_a_record_without_a_key_is_refused(tmp_path):
             store.record(run, _cell(""), time.time())
         assert store.attempts() == []
         assert os.path.exists(tmp_path / "r.db")
+
+
+def test_cells_are_the_latest_record_of_each_cell_and_a_frame_needs_pandas(tmp_path):
+    with Store(tmp_path / "r.db") as store:
+        first = store.begin_run(["edgebench"], {}, {})
+        store.record(first, _cell("k1", Status.TIMEOUT), time.time())
+        store.record(first, _cell("k2", load_ms=3.0), time.time())
+        second = store.begin_run(["edgebench"], {}, {})
+        store.record(second, _cell("k1", load_ms=4.0), time.time())
+        assert store.cells() == [_cell("k2", load_ms=3.0), _cell("k1", load_ms=4.0)]
+        assert store.cells(first) == [_cell("k1", Status.TIMEOUT), _cell("k2", load_ms=3.0)]
+        try:
+            import pandas  # noqa: F401  (the 'pandas' extra)
+        except ImportError:
+            with pytest.raises(DependencyMissingError, match=r"pip install 'edgebench\[pandas\]'"):
+                store.cells_frame()
+        else:
+            frame = store.cells_frame()
+            assert list(frame["key"]) == ["k2", "k1"] and list(frame["load_ms"]) == [3.0, 4.0]
+            assert "fingerprint.arch" in frame.columns

@@ -275,8 +275,7 @@ def progress(total: int, title: str):
 def ladders(found) -> None:
     """``export --accuracy-floor``: each format's rescue ladder, the chosen rung marked."""
     for ladder in found:
-        fp32 = "unknown" if ladder.fp32_top1 is None else f"{ladder.fp32_top1:.2f}%"
-        floor = "unknown" if ladder.threshold is None else f"{ladder.threshold:.2f}%"
+        fp32, floor = pct(ladder.fp32_top1), pct(ladder.threshold)
         table = _table(f"{ladder.model} {ladder.format}: INT8 rescue ladder (floor {ladder.floor}: "
                        f"{floor}; FP32 PyTorch {fp32} on {ladder.dataset})",
                        ("rung", "name", "top-1 %", "size MB", "p50 ms", "status", "chosen"),
@@ -395,3 +394,53 @@ def report(grid: list, recs: list) -> None:
             if r.limit_note:
                 out.print(f"{r.model} {r.precision} {r.made_as} in {r.runtime}: {r.limit_note} "
                           f"({r.status})", highlight=False, markup=False)
+
+
+def pct(value: float | None) -> str:
+    """A top-1 percentage, or 'unknown'."""
+    return "unknown" if value is None else f"{value:.2f}%"
+
+
+# Plain lines (click.echo, no rich markup): what scripts read from these commands' output.
+
+def run_diff(diff) -> None:
+    """``edgebench report --diff``: the verdict, then each change, the largest ratios first."""
+    import click
+
+    click.echo(f"run {diff.run_a} -> run {diff.run_b}: {diff.verdict} "
+               f"({diff.comparable} comparable cells)")
+    for title, changes in (("slower", diff.regressions), ("faster", diff.progressions)):
+        for c in sorted(changes, key=lambda c: -max(c.ratio, 1 / c.ratio)):
+            click.echo(f"  {title} {c.bucket}: {c.label}: {c.before_ms:.2f} -> {c.after_ms:.2f} ms")
+    for title, labels in (("broke", diff.broke), ("started working", diff.fixed),
+                          ("new", diff.new), ("missing", diff.missing),
+                          ("not compared (another device)", diff.other_device)):
+        for label in labels:
+            click.echo(f"  {title}: {label}")
+
+
+def comparison(found) -> None:
+    """``edgebench compare``: each model's figures, then every claim with its verdict."""
+    import click
+
+    for row in found.models:
+        click.echo(f"{row['model']}: {row['params_m']} M params, {row['gmacs']} GMACs, published "
+                   f"top-1 {row['published_top1']}%, peak RSS {row['peak_rss_mb'] or '-'} MB")
+        for title in ("sizes_mb", "p50_ms", "measured_top1", "train_s_per_epoch"):
+            for k, v in row[title].items():
+                click.echo(f"  {title.replace('_', ' ')}: {k}: {v}")
+    click.echo(f"\nclaims ({found.claims_source}):")
+    for v in found.claims:
+        click.echo(f"{v.id:>3}. {v.claim}\n     measured: {v.measured}\n     conditions: "
+                   f"{v.conditions}\n     verdict: {v.verdict}")
+
+
+def swept(result, store) -> None:
+    """``edgebench sweep``: the latencies measured now, then what the run did."""
+    import click
+
+    measured = [r for r in result.measured if r.KIND == "latency"]
+    if measured:
+        latencies(measured)
+    click.echo(f"run {result.run_id}: {len(result.measured)} cells measured, "
+               f"{result.skipped} already in {store}")

@@ -191,3 +191,29 @@ def bootstrap(target, packages: tuple[BoardPackage, ...], wheels: str = "auto",
         versions = ", ".join(f"{k} {v}" for k, v in found["versions"].items() if k != "edgebench")
         say(f"{target.name}: {venv}: {versions}")
     return probe(target)
+
+
+def probe_host() -> dict:
+    """This machine described as ``probe`` describes a board ('local')."""
+    import shutil
+
+    from .. import fingerprint
+
+    return {**fingerprint.collect(), "disk_free_mb": shutil.disk_usage(".").free / 2**20,
+            "python_executable": sys.executable}
+
+
+def bootstrap_host(packages: tuple[BoardPackage, ...], say: Callable[[str], None]) -> dict:
+    """Pinned runtimes on this machine, each in an environment of its own; the rest is this
+    environment's own (pip extras)."""
+    from ..formats import parse_runtime
+    from ..envs import create, installed
+
+    unpinned = [p.name for p in packages if not p.version]
+    if unpinned:
+        raise UserInputError(f"'local' already has {', '.join(unpinned)} from pip (pip install "
+                             "'edgebench[all]'): pin a version for its own environment, "
+                             "like onnxruntime==1.16.3")
+    for p in packages:
+        create(parse_runtime(p.name), say)
+    return {"target": "local", "environments": installed()}
