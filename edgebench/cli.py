@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__, errors, formats, harness, limits, zoo
+from .cli_options import runtime_knobs
 from .targets import LOCAL
 from .targets.emulate import BOARDS
 
@@ -479,9 +480,6 @@ def train(model, dataset, epochs, resolution, freeze_backbone, lr, batch, test_s
             console.trained(result)
 
 
-_TORCH_PRECISIONS = formats.RUNTIMES["torch"].precisions
-
-
 @cli.command()
 @click.argument("artifacts", nargs=-1, required=True)
 @click.option("--runtime", default=None, metavar="R[,R...]",
@@ -509,18 +507,7 @@ _TORCH_PRECISIONS = formats.RUNTIMES["torch"].precisions
 @click.option("--timeout", "timeout_s", type=_Bounded(limits.TIMEOUT), default=600.0,
               show_default=True, help="Kill a cell's agent after this many seconds "
               f"[{limits.TIMEOUT.describe()}].")
-@click.option("--hint", type=click.Choice(["latency", "throughput"]), default="latency",
-              show_default=True, help="OpenVINO performance hint.")
-@click.option("--xnnpack/--no-xnnpack", default=True, show_default=True, help="TFLite XNNPACK delegate.")
-@click.option("--precision", type=click.Choice(_TORCH_PRECISIONS), default=_TORCH_PRECISIONS[0],
-              show_default=True, help="torch backend precision (other runtimes run the artifact's own).")
-@click.option("--cuda-graphs/--no-cuda-graphs", default=True, show_default=True,
-              help="torch on CUDA: capture once, replay.")
-@click.option("--channels-last/--no-channels-last", default=True, show_default=True,
-              help="torch: channels-last memory format.")
-@click.option("--compile", "compile_", is_flag=True,
-              help="torch: compile with inductor (max-autotune, then the CUDA graph on a GPU); "
-              "minutes on a cell's first run, counted as its load time, then cached.")
+@runtime_knobs
 @click.option("--weights", default="random", show_default=True,
               help="Weights for zoo:MODEL references (imagenet | random | PATH).")
 @click.option("--target", "target_name", default="local", show_default=True, help=_TARGET_HELP)
@@ -528,8 +515,7 @@ _TORCH_PRECISIONS = formats.RUNTIMES["torch"].precisions
               help=_STORE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min_seconds,
-          max_seconds, timeout_s, hint, xnnpack, precision, cuda_graphs, channels_last, compile_,
-          weights, target_name, store_path, as_json):
+          max_seconds, timeout_s, knobs, weights, target_name, store_path, as_json):
     """Measure latency of ARTIFACTS (folders, model files or zoo:MODEL), one process per cell.
 
     After the warm-up, each cell runs until both --min-runs and --min-seconds are met,
@@ -550,9 +536,7 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
 
     request = BenchRequest(
         artifacts=tuple(artifacts), runtime=runtime, timeout_s=timeout_s, weights=weights,
-        settings=RuntimeSettings(device=device, threads=threads, batch=batch, hint=hint,
-                                 xnnpack=xnnpack, precision=precision, channels_last=channels_last,
-                                 cuda_graphs=cuda_graphs, compile=compile_),
+        settings=RuntimeSettings(device=device, threads=threads, batch=batch, **knobs),
         harness=harness.HarnessSettings(warmup_runs=warmup_runs, min_runs=min_runs,
                                         min_seconds=min_seconds, max_seconds=max_seconds))
     request.check()

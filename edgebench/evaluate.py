@@ -32,7 +32,7 @@ from .zoo.spec import Preprocess
 TOP_K = 5
 DEFAULT_BATCH = 64  # dynamic-batch artifacts and PyTorch run in chunks of this size
 DEFAULT_TIMEOUT_S = 3600.0
-REFERENCE_RUNTIME = "torch"
+REFERENCE_RUNTIME = formats.reference_runtime().name
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def _items(source: bench.Source, request: EvalRequest, unloadable_ok: bool = Fal
     """The source in each runtime asked for whose table lists its format; a source none of
     them loads is a one-line error (or nothing, with ``unloadable_ok``)."""
     choices = formats.parse_runtimes(request.runtime)
-    if source.model.format == "torch" or not choices:
+    if source.model.format in formats.reference_runtime().formats or not choices:
         return [_item(source, request)]
     loading = [c for c in choices if source.model.format in formats.RUNTIMES[c.runtime].formats]
     if loading or unloadable_ok:
@@ -106,7 +106,7 @@ def _item(source: bench.Source, request: EvalRequest,
     from .zoo.weights import resolve as resolve_weights
 
     m = source.manifest
-    if source.model.format == "torch":
+    if source.model.format in formats.reference_runtime().formats:
         entry = zoo.get(source.model_name)
         meta = resolve_weights(entry, source.weights_choice).meta
         preprocess = Preprocess.from_dict(meta.preprocess) if meta else entry.preprocess
@@ -116,7 +116,7 @@ def _item(source: bench.Source, request: EvalRequest,
     if m is None:
         raise UserInputError(f"{source.label} has no manifest.json, so its preprocessing is "
                              "unknown: evaluate an artifact folder made by edgebench export")
-    choice = choice or formats.RuntimeChoice(formats.runtimes_for(source.model.format)[0])
+    choice = choice or formats.RuntimeChoice(formats.FORMATS[source.model.format].validated_by)
     runtime, table = choice.spec, formats.RUNTIMES[choice.runtime]
     if not table.loads(source.model.format, source.model_name):
         raise UserInputError(f"{choice.runtime} does not load {source.model.format} "
