@@ -1,5 +1,4 @@
-"""The INT8 rescue ladder: the rungs tried, in order, when an INT8 artifact falls below an
-accuracy floor, as rows of the same shape as the capability table's."""
+"""The INT8 rescue ladder's rungs: rows of the capability table's shape, with their order."""
 
 from __future__ import annotations
 
