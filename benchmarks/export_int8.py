@@ -42,7 +42,7 @@ def _export(model: str, out: Path) -> tuple[float, int]:
 
 
 def _p50(folder: Path, fmt: str, threads: int, seconds: float) -> float:
-    job = Job(model=resolve(str(folder)).model, runtime=FORMATS[fmt].runtimes[0],
+    job = Job(model=resolve(str(folder)).model, runtime=FORMATS[fmt].validated_by,
               settings=RuntimeSettings(threads=threads),
               harness=HarnessSettings(warmup_runs=5, min_runs=30, min_seconds=seconds))
     reply = run_agent(LocalTarget(), job.to_dict(), timeout_s=600)

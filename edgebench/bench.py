@@ -75,11 +75,16 @@ class Cell:
 
     @property
     def precision(self) -> str:
-        return (self.settings.precision or "fp32") if self.runtime == "torch" else self.source.model.precision
+        """What it runs in: the artifact's own, or what a runtime that takes precisions is asked
+        for (its first, when not asked)."""
+        asked = formats.row_of(self.runtime).precisions
+        return (self.settings.precision or asked[0]) if asked else self.source.model.precision
 
     @property
     def compiles(self) -> bool:
-        return self.runtime == "torch" and self.settings.compile
+        """Whether its load compiles (``settings_for`` leaves ``compile`` to the runtime that has
+        that knob)."""
+        return formats.settings_for(formats.row_of(self.runtime).name, self.settings).compile
 
     def key(self, target: str) -> CellKey:
         s = self.source
@@ -132,7 +137,8 @@ def resolve(spec: str, weights: str = "random") -> Source:
         resolved = resolve_weights(entry, weights)
         # a checkpoint from `edgebench train` knows the size it was trained at
         resolution = resolved.meta.preprocess["resolution"] if resolved.meta else entry.resolution
-        ref = ModelRef(path=None, format="torch", resolution=resolution)
+        ref = ModelRef(path=None, format=formats.reference_runtime().formats[0],
+                       resolution=resolution)
         return Source(spec, ref, entry.name, resolved.identity, weights, None)
     path = Path(spec)
     if not path.exists():
@@ -173,9 +179,7 @@ def plan(request: BenchRequest, target: str = "local") -> list[Cell | LatencyCel
         refusals = {r.choice: r.reason for r in refused}
         # in the order asked for: a refused runtime is the table's answer, in its place
         for choice in asked or loading:
-            settings = request.settings if choice.runtime == "torch" else \
-                replace(request.settings, precision=None, compile=False)
-            cell = Cell(source, choice.spec, settings)
+            cell = Cell(source, choice.spec, formats.settings_for(choice.runtime, request.settings))
             if choice in refusals:
                 cell = not_measured(cell, request, target, Status.UNSUPPORTED, Stage.PLAN,
                                     refusals[choice])
@@ -198,7 +202,7 @@ def not_measured(cell: Cell, request: BenchRequest, target: str, status: Status,
 def agent_model(cell: Cell, target: Target) -> ModelRef:
     """The cell's model with target-side paths (the torch reference built and described)."""
     ref = cell.source.model
-    if cell.runtime == "torch":
+    if formats.row_of(cell.runtime).reference:
         from . import zoo
         from .zoo.reference import torch_reference
         from .zoo.weights import resolve as resolve_weights

@@ -32,7 +32,7 @@ from .zoo.spec import Preprocess
 TOP_K = 5
 DEFAULT_BATCH = 64  # dynamic-batch artifacts and PyTorch run in chunks of this size
 DEFAULT_TIMEOUT_S = limits.EVAL_TIMEOUT_S
-REFERENCE_RUNTIME = "torch"
+REFERENCE_RUNTIME = formats.reference_runtime().name
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def _item(source: bench.Source, request: EvalRequest, choice: formats.RuntimeCho
     from .zoo.weights import resolve as resolve_weights
 
     m = source.manifest
-    if source.model.format == "torch":
+    if source.model.format in formats.reference_runtime().formats:
         entry = zoo.get(source.model_name)
         meta = resolve_weights(entry, source.weights_choice).meta
         preprocess = Preprocess.from_dict(meta.preprocess) if meta else entry.preprocess

@@ -1,6 +1,7 @@
 """The device fingerprint every result carries: what ran it, read from the device itself.
 
-Standard library only: it runs inside the on-device agent.
+Standard library only (the capability table is too): it runs inside the on-device agent, and
+on a board before anything is installed there.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from .formats import fingerprinted
+
 # ISA flags that change which kernels a runtime can use
 ISA_FLAGS = ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16",
              "avx_vnni", "amx_tile", "amx_int8", "amx_bf16", "f16c",
              "neon", "asimd", "asimdhp", "asimddp", "i8mm", "bf16", "sve", "sve2", "fphp")
-RUNTIME_DISTRIBUTIONS = ("numpy", "onnxruntime", "onnxruntime-gpu", "openvino", "ai-edge-litert",
-                         "tflite-runtime", "tensorflow", "torch")
+RUNTIME_DISTRIBUTIONS = fingerprinted()  # numpy and whatever can provide a runtime of the table
 
 
 def _read(path: str) -> str | None:

@@ -18,16 +18,16 @@ from contextlib import contextmanager
 from typing import IO, Iterator
 
 from .files import cache_dir
+from .formats import quiet_loggers
 
 QUIET_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "3",  # TensorFlow / LiteRT C++ logs (also in agent processes)
     "GLOG_minloglevel": "3",
     "TORCH_CPP_LOG_LEVEL": "ERROR",
 }
-QUIET_LOGGERS = ("absl", "nncf", "torch", "openvino", "onnxruntime", "litert_torch",
-                 "ai_edge_quantizer", "tensorflow", "jax")
-_THIRD_PARTY = (r"(torch|torchvision|onnx|onnxruntime|onnxscript|openvino|nncf|litert_torch|"
-                r"ai_edge_quantizer|ai_edge_litert|tensorflow|jax)(\.|$)")
+# every runtime's and converter tool's Python packages (their loggers, and where warnings come from)
+QUIET_LOGGERS = quiet_loggers()
+_THIRD_PARTY = rf"({'|'.join(QUIET_LOGGERS)})(\.|$)"
 
 _user_stderr: IO[str] | None = None
 

@@ -232,8 +232,9 @@ def _cells(config: SweepConfig, artifacts: list[str], target: str) -> list[Cell 
     planned = []
     for runtime in config.runtimes or (None,):  # a runtime that cannot load a format: unsupported
         planned += plan(config.bench_request(tuple(artifacts), runtime), target)
-    reference = config.bench_request(tuple(f"zoo:{m}" for m in config.models), "torch")
-    torch_precisions = formats.RUNTIMES["torch"].precisions
+    row = formats.reference_runtime()
+    reference = config.bench_request(tuple(f"zoo:{m}" for m in config.models), row.name)
+    torch_precisions = row.precisions
     for precision in (p for p in config.precisions if p in torch_precisions):
         for mode in config.torch_modes:
             settings = replace(reference.settings, precision=precision).with_torch_mode(mode)

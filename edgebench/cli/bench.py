@@ -9,38 +9,6 @@ from . import exits, options
 from .options import Bounded
 from .output import emit
 
-_TORCH_PRECISIONS = formats.RUNTIMES["torch"].precisions
-
-
-def _runtime_knobs(command):
-    """The runtimes' own settings (RuntimeSettings fields beside device, threads and batch)."""
-    for option in reversed((
-        click.option("--hint", type=click.Choice(["latency", "throughput"]), default="latency",
-                     show_default=True, help="OpenVINO performance hint."),
-        click.option("--xnnpack/--no-xnnpack", default=True, show_default=True,
-                     help="TFLite XNNPACK delegate."),
-        click.option("--precision", type=click.Choice(_TORCH_PRECISIONS),
-                     default=_TORCH_PRECISIONS[0], show_default=True,
-                     help="torch backend precision (other runtimes run the artifact's own)."),
-        click.option("--cuda-graphs/--no-cuda-graphs", default=True, show_default=True,
-                     help="torch on CUDA: capture once, replay."),
-        click.option("--channels-last/--no-channels-last", default=True, show_default=True,
-                     help="torch: channels-last memory format."),
-        click.option("--compile", "compile_", is_flag=True,
-                     help="torch: compile with inductor (max-autotune, then the CUDA graph on a "
-                     "GPU); minutes on a cell's first run, counted as its load time, then cached."),
-    )):
-        command = option(command)
-    return command
-
-
-def _knob_settings(knobs: dict) -> dict:
-    """The knob options' values as RuntimeSettings fields."""
-    return {"hint": knobs["hint"], "xnnpack": knobs["xnnpack"], "precision": knobs["precision"],
-            "channels_last": knobs["channels_last"], "cuda_graphs": knobs["cuda_graphs"],
-            "compile": knobs["compile_"]}
-
-
 @click.command()
 @click.argument("artifacts", nargs=-1, required=True)
 @options.runtimes(f"Runtimes to use: {', '.join(formats.RUNTIMES)}, or one pinned to a version "
@@ -63,13 +31,13 @@ def _knob_settings(knobs: dict) -> dict:
               show_default=True, help="Stop timing after this long even if --min-runs is not met "
               f"(the cell then says so) [{limits.MAX_SECONDS.describe()}, not below --min-seconds].")
 @options.timeout(limits.BENCH_TIMEOUT_S, "a cell's", ranged=True)
-@_runtime_knobs
+@options.runtime_knobs
 @options.weights("Weights for zoo:MODEL references (imagenet | random | PATH).")
 @options.target
 @options.store
 @options.as_json
 def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min_seconds,
-          max_seconds, timeout_s, weights, target_name, store_path, as_json, **knobs):
+          max_seconds, timeout_s, knobs, weights, target_name, store_path, as_json):
     """Measure latency of ARTIFACTS (folders, model files or zoo:MODEL), one process per cell.
 
     After the warm-up, each cell runs until both --min-runs and --min-seconds are met,
@@ -89,7 +57,7 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
 
     request = api.bench_request(
         artifacts, runtime=runtime, timeout_s=timeout_s, weights=weights, device=device,
-        threads=threads, batch=batch, **_knob_settings(knobs), warmup_runs=warmup_runs,
+        threads=threads, batch=batch, **knobs, warmup_runs=warmup_runs,
         min_runs=min_runs, min_seconds=min_seconds, max_seconds=max_seconds)
     request.check()
     with console.progress(len(plan(request)), "bench") as step:

@@ -105,6 +105,7 @@ def _quantize(ctx: ExportContext, path: Path, ranges: str | None = None,
     from ._quiet import captured_output
     from .calibration import nncf_dataset
 
+    preset = nncf.QuantizationPreset(PRESET)  # what the manifest records is this value
     options = {}
     if ranges:
         from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters
@@ -117,7 +118,7 @@ def _quantize(ctx: ExportContext, path: Path, ranges: str | None = None,
     try:
         with captured_output():  # NNCF draws its own progress bars
             quantized = nncf.quantize(_read_base(ov, ctx), nncf_dataset(ctx.calibration),
-                                      preset=getattr(nncf.QuantizationPreset, PRESET.upper()),
+                                      preset=preset,
                                       subset_size=len(ctx.calibration),
                                       fast_bias_correction=fast_bias_correction, **options)
     except ExportError:
@@ -125,7 +126,7 @@ def _quantize(ctx: ExportContext, path: Path, ranges: str | None = None,
     except Exception as e:  # NNCF raises many types
         raise ExportError(f"nncf.quantize failed: {first_line(e)}") from e
     _save(ov, quantized, path, compress_to_fp16=False)
-    return _info(ctx, path, quantization={"tool": "nncf", "preset": PRESET,
+    return _info(ctx, path, quantization={"tool": "nncf", "preset": preset.value,
                                           "ranges": ranges or "default",
                                           "fast_bias_correction": fast_bias_correction,
                                           "samples": len(ctx.calibration),

@@ -2,8 +2,9 @@
 
 When the board cannot reach a package registry (or is emulated), the host downloads the
 wheels for the board's platform and Python and uploads them through the target's
-content-addressed ``put``: a wheel is never sent twice. ``tflite-runtime`` (built against
-numpy 1.x) gets its own environment, which then serves the ``tflite`` runtime.
+content-addressed ``put``: a wheel is never sent twice. What is installed for each runtime is
+its row's ``board_packages``; a distribution built against numpy 1.x (``tflite-runtime``) gets
+its own environment, which then serves its runtime.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
+from .. import formats
 from ..envs import PIP_TIMEOUT_S, why_failed
 from ..errors import EnvironmentSetupError, UserInputError
 from ..files import cache_dir
@@ -58,28 +60,33 @@ class BoardPackage:
         return self.distribution
 
 
+def _board_package(spec: formats.RuntimeSpec, n: int, distribution: str) -> BoardPackage:
+    """The ``n``-th of a runtime's board packages: the first goes by the runtime's name. One
+    built against numpy 1.x only gets an environment of its own, beside the numpy 2 one, and
+    the newest version the board's pip finds: the host (on numpy 2) is no version to match."""
+    name = spec.name if n == 0 else distribution
+    if spec.distribution(distribution).numpy2_from is None:
+        return BoardPackage(name, spec.name, distribution, f"venv-{name}", numpy="numpy<2",
+                            pin_to_host=False)
+    return BoardPackage(name, spec.name, distribution, VENV)
+
+
 BOARD_PACKAGES: dict[str, BoardPackage] = {p.name: p for p in (
-    BoardPackage("onnxruntime", "onnxruntime", "onnxruntime", VENV),
-    BoardPackage("openvino", "openvino", "openvino", VENV),
-    BoardPackage("tflite", "tflite", "ai-edge-litert", VENV),
-    # the last aarch64 wheel is 2.14 (numpy 1.x): its own environment
-    BoardPackage("tflite-runtime", "tflite", "tflite-runtime", "venv-tflite-runtime",
-                 numpy="numpy<2", pin_to_host=False),
-)}
-DEFAULT_PACKAGES = ("onnxruntime", "openvino", "tflite")
+    _board_package(spec, n, d) for spec in formats.RUNTIMES.values()
+    for n, d in enumerate(spec.board_packages))}
+# every runtime that can go on a board, in its first (default) distribution
+DEFAULT_PACKAGES = tuple(r.name for r in formats.RUNTIMES.values() if r.board_packages)
 
 
 def parse_packages(text: str | None) -> tuple[BoardPackage, ...]:
     """``--runtimes``: names from BOARD_PACKAGES, or pinned ``DISTRIBUTION==VERSION``."""
-    from ..formats import parse_runtime
-
     names = tuple(n.strip() for n in (text or ",".join(DEFAULT_PACKAGES)).split(",") if n.strip())
     unknown = [n for n in names if n not in BOARD_PACKAGES and "==" not in n]
     if unknown or not names:
         raise UserInputError(f"unknown runtime {', '.join(unknown) or '(none)'} for --runtimes: "
                              f"choose from {', '.join(BOARD_PACKAGES)}, or pin one "
                              "(onnxruntime==1.16.3)")
-    return tuple(BOARD_PACKAGES[n] if n in BOARD_PACKAGES else BoardPackage.pinned(parse_runtime(n))
+    return tuple(BOARD_PACKAGES[n] if n in BOARD_PACKAGES else BoardPackage.pinned(formats.parse_runtime(n))
                  for n in names)
 
 

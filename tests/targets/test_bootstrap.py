@@ -1,13 +1,16 @@
-"""What ``targets bootstrap`` installs where, decided on the host (no board needed)."""
+"""What ``targets bootstrap`` installs where, decided on the host (no board needed), read from
+the runtimes' rows."""
 
 import subprocess
 from importlib import metadata
 
 import pytest
 
+from edgebench import formats
+from edgebench.envs import why_failed
 from edgebench.errors import UserInputError
-from edgebench.targets.bootstrap import (BOARD_PACKAGES, DEFAULT_PACKAGES, bootstrap,
-                                         parse_packages, platform_tags, why_failed)
+from edgebench.targets.bootstrap import (BOARD_PACKAGES, DEFAULT_PACKAGES, BoardPackage, bootstrap,
+                                         parse_packages, platform_tags)
 from edgebench.targets.profiles import VENV
 
 
@@ -66,3 +69,30 @@ def test_platform_tags_go_from_the_boards_glibc_down():
 ])
 def test_why_failed_is_pips_error_line_else_the_last(stdout, stderr, expected):
     assert why_failed(subprocess.CompletedProcess([], 3, stdout, stderr)) == expected
+
+
+def test_the_board_packages_are_the_previous_hand_written_ones():
+    assert BOARD_PACKAGES == {p.name: p for p in (
+        BoardPackage("onnxruntime", "onnxruntime", "onnxruntime", VENV),
+        BoardPackage("openvino", "openvino", "openvino", VENV),
+        BoardPackage("tflite", "tflite", "ai-edge-litert", VENV),
+        BoardPackage("tflite-runtime", "tflite", "tflite-runtime", "venv-tflite-runtime",
+                     numpy="numpy<2", pin_to_host=False),
+    )}
+    assert DEFAULT_PACKAGES == ("onnxruntime", "openvino", "tflite")
+
+
+@pytest.mark.parametrize("package", BOARD_PACKAGES.values(), ids=lambda p: p.name)
+def test_each_board_package_serves_a_runtime_that_lists_it(package):
+    spec = formats.RUNTIMES[package.runtime]
+    assert package.distribution in spec.board_packages
+    numpy1 = spec.distribution(package.distribution).numpy2_from is None
+    assert (package.numpy == "numpy<2") == numpy1 == (package.venv != VENV)
+
+
+def test_a_pinned_runtime_on_a_board_takes_the_numpy_of_its_time():
+    (pinned,) = parse_packages("onnxruntime==1.16.3")
+    assert (pinned.runtime, pinned.venv, pinned.numpy) == ("onnxruntime", "venv-onnxruntime-1.16.3",
+                                                          "numpy<2")
+    with pytest.raises(UserInputError, match="unknown runtime torch for --runtimes"):
+        parse_packages("torch")
