@@ -11,7 +11,8 @@ PACKAGE = Path(edgebench.__file__).parent
 TESTS = Path(__file__).parent
 # docstrings and re-exports, and process entry points that the CLI and onnx2tf tests run
 EXEMPT = {"__init__.py", "__main__.py", "data/__init__.py", "export/__init__.py",
-          "report/__init__.py", "zoo/__init__.py", "export/onnx2tf_main.py"}
+          "report/__init__.py", "zoo/__init__.py", "formats/__init__.py",
+          "export/onnx2tf_main.py"}
 # a private module's tests drop its underscore; layerwise's __init__ holds the package's logic
 RENAMED = {"layerwise/__init__.py": "layerwise/test_layerwise.py"}
 
