@@ -14,10 +14,11 @@ def test_help_shows_an_example_every_option_and_json(run_cli):
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-1", "1.5", str(limits.DIFF_SAMPLES.high + 1)])
-def test_samples_outside_the_range_are_refused_before_the_artifact_is_read(run_cli, tmp_path, value):
+def test_samples_outside_the_range_are_refused_before_the_artifact_is_read(run_cli, tmp_path,
+                                                                          value):
     code, out, err = run_cli("diff", tmp_path / "not-there", "--samples", value)
-    assert_one_line_error(code, err, f"--samples must be a whole number from {limits.DIFF_SAMPLES.describe()}",
-                          expected_code=2)
+    stated = f"--samples must be a whole number from {limits.DIFF_SAMPLES.describe()}"
+    assert_one_line_error(code, err, stated, expected_code=2)
     assert out == "" and "not-there" not in err
 
 

@@ -68,5 +68,5 @@ def test_emulate_refuses_a_bad_port_or_name_before_building(run_cli, args, needl
 
 
 def test_bootstrap_wheels_are_a_choice(run_cli):
-    assert_usage_error(run_cli, "targets bootstrap", ["targets", "bootstrap", "pi5", "--wheels", "pypi"],
-                       "'pypi' is not one of 'auto', 'board', 'host'.")
+    assert_usage_error(run_cli, "targets bootstrap",
+                       ["targets", "bootstrap", "pi5", "--wheels", "pypi"], "'pypi' is not one of 'auto', 'board', 'host'.")
