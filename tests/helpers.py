@@ -3,6 +3,7 @@
 import shutil
 from pathlib import Path
 
+import click
 import pytest
 
 from edgebench import formats, zoo
@@ -32,6 +33,27 @@ def assert_one_line_error(code: int, stderr: str, *needles: str, expected_code: 
     assert len(lines) == 1 and lines[0].startswith("error: "), stderr
     for needle in needles:
         assert needle in lines[0], lines[0]
+
+
+def assert_help(run_cli, command: click.Command, *path: str) -> str:
+    """`edgebench PATH --help` shows an example of PATH and every option ``command`` declares;
+    returns the help with its whitespace collapsed (click wraps help text)."""
+    code, out, err = run_cli(*path, "--help")
+    assert code == 0, err
+    assert "Example" in out and f"  edgebench {' '.join(path)} " in out, out
+    for param in command.params:
+        if isinstance(param, click.Option):
+            for name in (*param.opts, *param.secondary_opts):
+                assert name in out, f"{name} missing from {' '.join(path)} --help"
+    return " ".join(out.split())
+
+
+def assert_usage_error(run_cli, where: str, args, *needles: str) -> None:
+    """A command line click refuses: one line naming the problem and `WHERE --help`, exit 2,
+    nothing on standard output."""
+    code, out, err = run_cli(*args)
+    assert_one_line_error(code, err, *needles, f"{where} --help'", expected_code=2)
+    assert out == ""
 
 
 def no_valid_artifact_left(root: Path) -> bool:
