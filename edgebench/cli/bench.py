@@ -53,6 +53,7 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
       edgebench bench artifacts/resnet18/onnx-int8 --runtime onnxruntime,onnxruntime==1.16.3
     """
     from ..bench import plan
+    from ..targets import open_target
     from ..report import console
 
     request = api.bench_request(
@@ -60,8 +61,10 @@ def bench(artifacts, runtime, device, threads, batch, warmup_runs, min_runs, min
         threads=threads, batch=batch, **knobs, warmup_runs=warmup_runs,
         min_runs=min_runs, min_seconds=min_seconds, max_seconds=max_seconds)
     request.check()
-    with console.progress(len(plan(request)), "bench") as step:
-        cells = api.bench(request, target=target_name, store=store_path, progress=step)
+    # the target first: a name that is not one is the first thing to hear, before any artifact
+    with open_target(target_name) as where, \
+            console.progress(len(plan(request, where.name)), "bench") as step:
+        cells = api.bench(request, target=where, store=store_path, progress=step)
     emit(cells, as_json, console.latencies)
     exits.check(cells)
 
