@@ -32,6 +32,9 @@ from .runtimes import ModelRef, RuntimeSettings
 INPUT_SEED = 0
 JOB_KINDS = ("latency", "outputs")
 WATCH_INTERVAL_S = 0.25
+# The host's pid, set by a host that starts the agent as its child: a host killed while the
+# agent was still importing is noticed too (getppid() read then would already be init's).
+HOST_PID_ENV = "EDGEBENCH_HOST_PID"
 DEFAULT_MEMORY_SHARE = 0.9  # of the device's memory, when the job names no limit
 # Thread pools the runtimes and their BLAS libraries size from the environment at import.
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
@@ -278,7 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     if job.settings.threads:
         for name in THREAD_ENV:
             os.environ[name] = str(job.settings.threads)
-    threading.Thread(target=_watch, args=(os.getppid(), _limit_memory_mb(job)), daemon=True,
+    host = int(os.environ.get(HOST_PID_ENV) or 0) or os.getppid()
+    threading.Thread(target=_watch, args=(host, _limit_memory_mb(job)), daemon=True,
                      name="edgebench-watch").start()
     print(json.dumps(run_job(job, install_hint).to_dict(), allow_nan=False), flush=True)
     return 0

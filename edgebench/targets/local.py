@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from ..agent import HOST_PID_ENV
 from ..results import Status
 from . import LOCAL, MAX_STDERR_BYTES, MAX_STDOUT_BYTES, ExecResult, TargetError, decode_output
 
@@ -73,7 +74,8 @@ class LocalTarget:
              on_start: Callable[[int], None] | None = None) -> ExecResult:
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, start_new_session=True)
+                                    stderr=subprocess.PIPE, start_new_session=True,
+                                    env={**os.environ, HOST_PID_ENV: str(os.getpid())})
         except OSError as e:
             return ExecResult(None, "", "", lost=f"cannot start {argv[0]}: {e.strerror or e}")
         if on_start:
