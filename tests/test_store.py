@@ -178,3 +178,15 @@ def test_a_record_without_a_key_is_refused(tmp_path):
             store.record(run, _cell(""), time.time())
         assert store.attempts() == []
         assert os.path.exists(tmp_path / "r.db")
+
+
+def test_the_cell_table_holds_the_key_parts_sql_tells_apart(tmp_path):
+    with Store(tmp_path / "r.db") as store:
+        run = store.begin_run([], {}, {})
+        for converter in (None, "onnx2tf"):
+            store.record(run, _cell(f"k-{converter}", converter=converter, weights="sha256:ab",
+                                    calibration="fashion-mnist:32:cd"), time.time())
+        rows = store._db.execute("SELECT key, converter, weights, calibration FROM cell "
+                                 "ORDER BY key").fetchall()
+    assert rows == [("k-None", None, "sha256:ab", "fashion-mnist:32:cd"),
+                    ("k-onnx2tf", "onnx2tf", "sha256:ab", "fashion-mnist:32:cd")]
