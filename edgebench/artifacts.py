@@ -15,16 +15,16 @@ import shutil
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
 from .errors import OutputError, UserInputError, first_line
 from .files import sha256_file
+from .manifest import FileEntry, Manifest
 
 MANIFEST = "manifest.json"
 LOCK = ".lock"
-SCHEMA_VERSION = 1
 _STAGING_PREFIX = ".staging-"
 # Outcomes a later identical export reuses: the same inputs and tool versions give the same
 # artifact, failed validation included (it is reported again; --force redoes it).
@@ -44,35 +44,23 @@ class Artifact:
     """A committed artifact folder and its manifest."""
 
     path: Path
-    manifest: dict
+    manifest: Manifest
 
     @property
     def model_file(self) -> Path:
-        return self.path / self.manifest["file"]["name"]
+        return self.path / self.manifest.file.name
 
     @property
     def status(self) -> str:
-        return self.manifest.get("status") or self.manifest["validation"]["outcome"]
+        return (self.manifest.status or self.manifest.validation.outcome).value
 
     @property
     def reason(self) -> str:
-        return self.manifest.get("reason") or self.manifest["validation"]["reason"]
+        return self.manifest.reason or self.manifest.validation.reason
 
     @property
     def stage(self) -> str | None:
-        return self.manifest.get("stage")
-
-
-# What a manifest must hold, and of which JSON type: checked before anything uses it.
-_SCHEMA = {
-    "schema_version": int, "model": dict, "weights": dict, "format": str, "precision": str,
-    "input": dict, "file": dict, "files": list, "size_bytes": int, "validation": dict,
-}
-_SCHEMA_NESTED = {
-    "model": {"name": str, "resolution": int}, "weights": {"source": str},
-    "input": {"name": str, "shape": list, "dtype": str},
-}
-_FILE_ENTRY = {"name": str, "size_bytes": int, "sha256": str}
+        return self.manifest.stage.value if self.manifest.stage else None
 
 
 def _malformed(folder: Path, why: str) -> UserInputError:
@@ -80,34 +68,15 @@ def _malformed(folder: Path, why: str) -> UserInputError:
                           "export the artifact again or remove the folder")
 
 
-def _check_fields(folder: Path, data: dict, schema: dict, where: str = "") -> None:
-    for key, kind in schema.items():
-        value = data.get(key)
-        if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
-            raise _malformed(folder, f"{where}{key} is missing or not a {kind.__name__}")
-
-
-def validate_manifest(folder: Path, manifest) -> None:
-    """Raise a one-line error unless ``manifest`` has the schema and names files of its folder."""
-    if not isinstance(manifest, dict):
-        raise _malformed(folder, "not a JSON object")
-    if manifest.get("schema_version") != SCHEMA_VERSION:
-        raise _malformed(folder, f"schema version {manifest.get('schema_version')!r}, this "
-                                 f"edgebench reads {SCHEMA_VERSION}")
-    _check_fields(folder, manifest, _SCHEMA)
-    for key, schema in _SCHEMA_NESTED.items():
-        _check_fields(folder, manifest[key], schema, f"{key}.")
-    entries = [manifest["file"], *manifest["files"]]
-    for entry in entries:
-        if not isinstance(entry, dict):
-            raise _malformed(folder, "a files entry is not an object")
-        _check_fields(folder, entry, _FILE_ENTRY, "files[].")
-        name = entry["name"]
-        # a manifest may only name files inside its own folder
-        if name in ("", ".", "..") or "/" in name or "\\" in name or "\x00" in name:
-            raise _malformed(folder, f"file name {name!r} points outside its folder")
-    if not manifest["files"] or manifest["files"][0] != manifest["file"]:
-        raise _malformed(folder, "file and files[0] disagree")
+def parse_manifest(folder: Path, data) -> Manifest:
+    """``data`` (a manifest's JSON) as a typed manifest, or a one-line error naming the file."""
+    try:
+        manifest = Manifest.from_dict(data)
+    except ValueError as e:  # the decoder's and the schema migration's one line
+        raise _malformed(folder, first_line(e, 200)) from e
+    if manifest.status is None and manifest.validation is None:
+        raise _malformed(folder, "it records neither a status nor a validation")
+    return manifest
 
 
 def read(folder: Path) -> Artifact | None:
@@ -119,21 +88,20 @@ def read(folder: Path) -> Artifact | None:
     if not path.is_file():
         raise _malformed(folder, "not a regular file")
     try:
-        manifest = json.loads(path.read_text(errors="replace"))
+        data = json.loads(path.read_text(errors="replace"))
     except (OSError, ValueError) as e:
         raise _malformed(folder, f"unreadable: {first_line(e, 120)}") from e
-    validate_manifest(folder, manifest)
-    return Artifact(folder, manifest)
+    return Artifact(folder, parse_manifest(folder, data))
 
 
 def verify_files(art: Artifact) -> None:
     """Every file the manifest names is a regular file with its recorded size and sha256."""
-    for entry in art.manifest["files"]:
-        path = art.path / entry["name"]
+    for entry in art.manifest.files:
+        path = art.path / entry.name
         if not path.is_file():
             raise UserInputError(f"{path} is missing or not a regular file: its manifest names it; "
                                  "export the artifact again")
-        if path.stat().st_size != entry["size_bytes"] or sha256_file(path) != entry["sha256"]:
+        if path.stat().st_size != entry.size_bytes or sha256_file(path) != entry.sha256:
             raise UserInputError(f"{path} does not match its manifest (size or sha256 differs): "
                                  "it was changed after export; export the artifact again")
 
@@ -143,7 +111,7 @@ def find_cached(folder: Path, key: str) -> Artifact | None:
     size: a model changed on disk is never a cache hit)."""
     try:
         art = read(folder)
-        if art is None or art.manifest.get("cache_key") != key or \
+        if art is None or art.manifest.cache_key != key or \
                 art.status not in REUSABLE_STATUSES:
             return None
         verify_files(art)
@@ -207,11 +175,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def describe_files(folder: Path) -> dict:
+def describe_files(folder: Path) -> tuple[FileEntry, ...]:
     """Manifest entries for every model file in a staged folder (main file first)."""
-    parts = [{"name": p.name, "size_bytes": p.stat().st_size, "sha256": sha256_file(p)}
-             for p in sorted(folder.iterdir(), key=lambda p: p.suffix == ".bin") if p.is_file()]
-    return {"file": parts[0], "files": parts, "size_bytes": sum(p["size_bytes"] for p in parts)}
+    return tuple(FileEntry(p.name, p.stat().st_size, sha256_file(p))
+                 for p in sorted(folder.iterdir(), key=lambda p: p.suffix == ".bin") if p.is_file())
 
 
 @contextmanager
@@ -234,26 +201,34 @@ def staging(final: Path) -> Iterator[Path]:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def annotate(folder: Path, key: str, value) -> None:
-    """Add ``key`` to a committed artifact's manifest (its model files are untouched)."""
+def _write(path: Path, manifest: Manifest) -> None:
+    path.write_text(json.dumps(manifest.to_dict(), indent=2, allow_nan=False) + "\n")
+
+
+def annotate(folder: Path, **changes) -> Artifact:
+    """Change fields of a committed artifact's manifest (its model files are untouched); an
+    older version's manifest is written again in the current one."""
     path = folder / MANIFEST
-    manifest = {**json.loads(path.read_text()), key: value}
+    art = read(folder)
+    if art is None:
+        raise UserInputError(f"{path} does not exist: export the artifact again")
+    manifest = replace(art.manifest, **changes)
     partial = path.with_name(f"{MANIFEST}.partial-{os.getpid()}")
     try:
-        partial.write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+        _write(partial, manifest)
         os.replace(partial, path)  # never a half-written manifest
     except OSError as e:
         partial.unlink(missing_ok=True)
         raise OutputError(f"cannot update {path} ({e.strerror or e}): free space or check "
                           "its permissions") from e
+    return Artifact(folder, manifest)
 
 
-def commit(stage: Path, final: Path, manifest: dict) -> Artifact:
+def commit(stage: Path, final: Path, manifest: Manifest) -> Artifact:
     """Write the manifest last, then swap the staged folder into place."""
-    manifest = {"schema_version": SCHEMA_VERSION, **manifest,
-                "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    manifest = replace(manifest, created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     try:
-        (stage / MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+        _write(stage / MANIFEST, manifest)
         old = None
         if final.exists():
             old = final.parent / f"{_STAGING_PREFIX}old-{final.name}-{os.getpid()}"

@@ -10,6 +10,7 @@ from . import artifacts, formats, limits
 from .errors import UserInputError
 from .files import sha256_file
 from .harness import HarnessSettings
+from .manifest import Manifest
 from .results import AgentReply, CellKey, LatencyCell, Stage, Status
 from .runtimes import ModelRef, RuntimeSettings
 from .outputs import select_runtimes
@@ -53,16 +54,19 @@ class Source:
     weights: str  # identity: "sha256:..." or "random:seed=N"
     weights_choice: str  # what rebuilds the PyTorch reference: imagenet | random | PATH
     size_bytes: int | None
-    converter: str | None = None
+    converter_description: str | None = None  # the tool that wrote the file, in words
     calibration: str | None = None
     tools: tuple[tuple[str, str], ...] = ()
-    manifest: dict | None = field(default=None, compare=False, hash=False)  # artifacts only
+    manifest: Manifest | None = field(default=None, compare=False, hash=False)  # artifacts only
 
     @property
-    def converter_name(self) -> str | None:
+    def converter(self) -> str | None:
         """The artifact's converter when it is not its format's own (``--converter``)."""
-        name = (self.manifest or {}).get("converter_name")
-        return None if name in (None, formats.DEFAULT_CONVERTER) else name
+        return self.manifest.converter if self.manifest else None
+
+    def identity(self) -> dict:
+        """What a runtime cell records of the artifact's identity (its key's parts)."""
+        return dict(converter=self.converter, weights=self.weights, calibration=self.calibration)
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,8 @@ class Cell:
     def key(self, target: str) -> CellKey:
         s = self.source
         return CellKey(model=s.model_name or Path(s.model.path or s.label).name, weights=s.weights,
-                       format=s.model.format, precision=self.precision, converter=s.converter,
+                       format=s.model.format, precision=self.precision,
+                       converter_description=s.converter_description,
                        calibration=s.calibration, runtime=self.runtime,
                        settings={**self.settings.key_dict(), **self._size()}, target=target,
                        tools=dict(s.tools))
@@ -110,21 +115,14 @@ class Cell:
 def _from_manifest(label: str, art: artifacts.Artifact, weights_choice: str) -> Source:
     artifacts.verify_files(art)  # what runs is what was exported and validated
     m = art.manifest
-    weights = m["weights"]
-    main, rest = art.model_file, [art.path / f["name"] for f in m["files"][1:]]
+    main, rest = art.model_file, [art.path / f.name for f in m.files[1:]]
     ref = ModelRef(
-        path=str(main), format=m["format"], precision=m["precision"],
-        input_name=m["input"]["name"], input_shape=tuple(m["input"]["shape"]),
-        input_dtype=m["input"]["dtype"], sidecar=str(rest[0]) if rest else None,
-        resolution=m["model"]["resolution"])
-    if weights["source"] == "random":  # older manifests name no recipe
-        identity = ":".join(filter(None, (f"random:seed={weights['seed']}", weights.get("recipe"))))
-    else:
-        identity = f"sha256:{weights['sha256']}"
-    choice = weights["path"] if weights["source"] == "checkpoint" else weights["source"]
-    return Source(label, ref, m["model"]["name"], identity, choice, m["size_bytes"],
-                  converter=m.get("converter"), calibration=m.get("calibration_id"),
-                  tools=tuple(sorted(m.get("tools", {}).items())), manifest=m)
+        path=str(main), format=m.format, precision=m.precision, input_name=m.input.name,
+        input_shape=m.input.shape, input_dtype=m.input.dtype,
+        sidecar=str(rest[0]) if rest else None, resolution=m.model.resolution)
+    return Source(label, ref, m.model.name, m.weights.identity, m.weights.choice, m.size_bytes,
+                  converter_description=m.converter_description, calibration=m.calibration_id,
+                  tools=tuple(sorted(m.tools.items())), manifest=m)
 
 
 def resolve(spec: str, weights: str = "random") -> Source:
@@ -161,7 +159,7 @@ def resolve(spec: str, weights: str = "random") -> Source:
         suffixes = ", ".join(s for f in formats.FORMATS.values() for s in f.suffixes)
         raise UserInputError(f"{spec}: unknown model file type (expected {suffixes})")
     art = artifacts.read(path.parent)
-    if art is not None and art.manifest["file"]["name"] == path.name:
+    if art is not None and art.manifest.file.name == path.name:
         return _from_manifest(spec, art, weights)
     return Source(spec, ModelRef(path=str(path), format=fmt), None, f"sha256:{sha256_file(path)}",
                   weights, path.stat().st_size)
@@ -195,8 +193,7 @@ def not_measured(cell: Cell, request: BenchRequest, target: str, status: Status,
         label=s.label, model=s.model_name, format=s.model.format, precision=cell.precision,
         runtime=cell.runtime, target=target, status=status, stage=stage,
         key=cell.key(target).digest, reason=reason, settings=cell.settings,
-        harness=request.harness, size_bytes=s.size_bytes, tools=dict(s.tools),
-        converter=s.converter_name)
+        harness=request.harness, size_bytes=s.size_bytes, tools=dict(s.tools), **s.identity())
 
 
 def agent_model(cell: Cell, target: Target) -> ModelRef:
@@ -236,8 +233,7 @@ def measure(cell: Cell, request: BenchRequest, target: Target) -> LatencyCell:
         settings_used=reply.settings_used, latency=reply.latency, load_ms=reply.load_ms,
         first_inference_ms=reply.first_inference_ms, peak_rss_mb=reply.peak_rss_mb,
         throughput_ips=reply.throughput_ips, input_shape=reply.input_shape,
-        output_shape=reply.output_shape, fingerprint=fingerprint or None,
-        converter=s.converter_name)
+        output_shape=reply.output_shape, fingerprint=fingerprint or None, **s.identity())
 
 
 def _check_execution(reply: AgentReply, precision: str) -> AgentReply:

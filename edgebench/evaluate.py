@@ -115,14 +115,13 @@ def _item(source: bench.Source, request: EvalRequest, choice: formats.RuntimeCho
         raise UserInputError(f"{source.label} has no manifest.json, so its preprocessing is "
                              "unknown: evaluate an artifact folder made by edgebench export")
     runtime = choice.spec
-    q = (m.get("quantization") or {}).get("input")
-    dataset = m.get("dataset") or None
-    dynamic = m["input"]["shape"][0] == "batch"
-    return Item(source, runtime, Preprocess.from_dict(m["preprocess"]), m["input"]["layout"].upper(),
-                (q["scale"], q["zero_point"], q["dtype"]) if q else None,
-                tuple(dataset["classes"]) if dataset else None, m["model"]["num_classes"],
-                f"{dataset['name']}:{dataset['eval_split']}" if dataset else None,
-                request.batch if dynamic else int(m["input"]["shape"][0]))
+    q = m.quantization.input if m.quantization else None
+    dataset = m.dataset
+    return Item(source, runtime, m.preprocessing(source.label), m.input.layout.upper(),
+                (q.scale, q.zero_point, q.dtype) if q else None,
+                dataset.classes if dataset else None, m.model.num_classes,
+                dataset.eval_spec if dataset else None,
+                request.batch if m.input.dynamic_batch else int(m.input.shape[0]))
 
 
 def dataset_for(items: list[Item], request: EvalRequest) -> DatasetSpec:
@@ -272,7 +271,7 @@ def _cell(item: Item, target: Target, dataset: str, split: Split, tensor: Tensor
                   tools={**dict(source.tools), **(reply.fingerprint or {}).get("versions", {})},
                   settings_used=reply.settings_used,
                   fingerprint=bench.target_fingerprint(reply, target) or None,
-                  converter=source.converter_name)
+                  **source.identity())
     if indices is None:
         return AccuracyCell(status=reply.status, reason=reply.reason, stage=reply.stage,
                             signal=reply.signal, **common)

@@ -20,8 +20,7 @@ from typing import Any, ClassVar
 from .formats import Tolerance
 from .harness import HarnessSettings, LatencyStats
 from .runtimes import RuntimeSettings
-
-SCHEMA_VERSION = 1
+from .schema import SCHEMA_VERSION, upgrade_record
 
 
 class Status(str, Enum):
@@ -90,38 +89,87 @@ def encode(value: Any) -> Any:
     return value
 
 
-def _decode(tp: Any, value: Any) -> Any:
-    if value is None:
-        return None
+_JSON_TYPES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+               dict: "an object", list: "a list", tuple: "a list"}
+
+
+def _kind(tp: Any) -> str:
+    return _JSON_TYPES.get(typing.get_origin(tp) or tp, getattr(tp, "__name__", str(tp)))
+
+
+def _decode(tp: Any, value: Any, strict: bool = False, where: str = "") -> Any:
+    """``value`` (JSON data) as type ``tp``. ``strict``: a value of another JSON type is a
+    ``ValueError`` naming ``where`` (data from a file a user may have edited)."""
     origin = typing.get_origin(tp)
+    if value is None:
+        if strict and tp is not Any and not (origin in (typing.Union, types.UnionType)
+                                              and type(None) in typing.get_args(tp)):
+            raise ValueError(f"{where} is missing or not {_kind(tp)}")
+        return None
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _decode(options[0], value) if len(options) == 1 else value
+        if len(options) == 1:
+            return _decode(options[0], value, strict, where)
+        if strict:
+            for option in options:
+                try:
+                    return _decode(option, value, strict, where)
+                except ValueError:
+                    continue
+            raise ValueError(f"{where} is not {' or '.join(_kind(o) for o in options)}")
+        return value
+    if origin is typing.Literal:
+        if strict and value not in typing.get_args(tp):
+            raise ValueError(f"{where} is {value!r}, not one of {typing.get_args(tp)}")
+        return value
+    if strict and (origin or tp) in _JSON_TYPES:
+        wanted = {tuple: (list, tuple), float: (int, float)}.get(origin or tp, origin or tp)
+        ok = isinstance(value, wanted) and not (isinstance(value, bool) and wanted is not bool)
+        if not ok:
+            raise ValueError(f"{where} is not {_kind(tp)}")
     if origin is tuple:
         args = typing.get_args(tp)
-        inner = args[0] if args and args[-1] is Ellipsis else Any
-        return tuple(_decode(inner, v) for v in value)
+        if args and args[-1] is not Ellipsis:  # a fixed length: each place its own type
+            if strict and len(value) != len(args):
+                raise ValueError(f"{where} has {len(value)} values, not {len(args)}")
+            return tuple(_decode(a, v, strict, f"{where}[]") for a, v in zip(args, value))
+        inner = args[0] if args else Any
+        return tuple(_decode(inner, v, strict, f"{where}[]") for v in value)
     if origin in (dict, list) or tp is Any:
         return value
     if isinstance(tp, type) and issubclass(tp, Enum):
-        return tp(value)
+        try:
+            return tp(value)
+        except ValueError as e:
+            raise ValueError(f"{where} is {value!r}, not one of "
+                             f"{', '.join(m.value for m in tp)}") from e
     if dataclasses.is_dataclass(tp):
-        return decode_dataclass(tp, value)
+        return decode_dataclass(tp, value, strict, where)
     if tp is float and isinstance(value, int):
         return float(value)
     return value
 
 
-def decode_dataclass(cls: type, data: dict) -> Any:
-    """Build ``cls`` from ``to_dict()`` output; unknown keys are an error, missing take defaults."""
+def decode_dataclass(cls: type, data: dict, strict: bool = False, where: str = "") -> Any:
+    """Build ``cls`` from ``to_dict()`` output; unknown keys are an error, missing take defaults.
+    ``strict``: every value's JSON type is checked too, and a missing required field is a
+    ``ValueError`` naming it (``where``: its path, for the message)."""
     if not isinstance(data, dict):
-        raise ValueError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+        raise ValueError(f"{where or cls.__name__}: expected an object, got {type(data).__name__}")
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls) if f.init}
+    fields = [f for f in dataclasses.fields(cls) if f.init]
+    names = {f.name for f in fields}
     unknown = set(data) - names - {"schema_version", "kind"}
     if unknown:
-        raise ValueError(f"{cls.__name__}: unknown fields {', '.join(sorted(unknown))}")
-    return cls(**{k: _decode(hints[k], v) for k, v in data.items() if k in names})
+        raise ValueError(f"{where or cls.__name__}: unknown fields {', '.join(sorted(unknown))}")
+    prefix = f"{where}." if where else ""
+    if strict:
+        for f in fields:
+            if f.name not in data and f.default is dataclasses.MISSING and \
+                    f.default_factory is dataclasses.MISSING:
+                raise ValueError(f"{prefix}{f.name} is missing")
+    return cls(**{k: _decode(hints[k], v, strict, f"{prefix}{k}")
+                  for k, v in data.items() if k in names})
 
 
 def to_json(value: Any, indent: int | None = 2) -> str:
@@ -139,10 +187,11 @@ class Record:
 
     @classmethod
     def from_dict(cls, data: dict):
-        version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"{cls.__name__}: schema version {version!r}, this edgebench reads "
-                             f"{SCHEMA_VERSION}")
+        """A record written by this or an older edgebench (``schema`` migrates it)."""
+        try:
+            data = upgrade_record(data)
+        except ValueError as e:
+            raise ValueError(f"{cls.__name__}: {e}") from e
         return decode_dataclass(cls, data)
 
 
@@ -157,7 +206,7 @@ class CellKey:
     weights: str  # "sha256:..." or "random:seed=N": the weights' identity, not their path
     format: str
     precision: str
-    converter: str | None = None
+    converter_description: str | None = None  # the tool that wrote the file (Capability.converter)
     calibration: str | None = None  # the calibration set's identity (a hash), INT8 only
     runtime: str | None = None
     settings: dict = field(default_factory=dict)  # the runtime settings that change results
@@ -167,7 +216,10 @@ class CellKey:
 
     @property
     def digest(self) -> str:
-        blob = json.dumps(encode(self), sort_keys=True, separators=(",", ":"))
+        parts = encode(self)
+        # hashed under its first name, so that the keys in existing stores stay valid
+        parts["converter"] = parts.pop("converter_description")
+        blob = json.dumps(parts, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -208,7 +260,7 @@ class ExportCell(Record):
     status: Status
     reason: str
     key: str
-    converter: str | None = None
+    converter: str | None = None  # another converter than the format's own (None: its own)
     stage: Stage | None = None  # where a non-ok status came from
     tools: dict = field(default_factory=dict)
     path: str | None = None  # the artifact folder, when one was kept
@@ -219,6 +271,9 @@ class ExportCell(Record):
     signal: str | None = None  # crashed: the signal that ended the runtime
     cached: bool = False
     name: str | None = None  # the artifact folder's name: FORMAT-PRECISION[-RUNG][-CONVERTER]
+    converter_description: str | None = None  # the tool that wrote the file, in words
+    weights: str | None = None  # the weights' identity ("sha256:..." or "random:seed=N...")
+    calibration: str | None = None  # the calibration set's identity, calibrated precisions only
 
     @property
     def label(self) -> str:
@@ -295,6 +350,8 @@ class LatencyCell(RuntimeCell):
     output_shape: tuple[int, ...] | None = None
     fingerprint: dict | None = None
     converter: str | None = None  # another converter than the format's own (None: its own)
+    weights: str | None = None  # the weights' identity, as in the cell key
+    calibration: str | None = None  # the artifact's calibration set's identity, when calibrated
 
 
 @dataclass(frozen=True)
@@ -323,6 +380,8 @@ class AccuracyCell(RuntimeCell):
     settings_used: dict = field(default_factory=dict)
     fingerprint: dict | None = None  # the device that ran it
     converter: str | None = None  # another converter than the format's own (None: its own)
+    weights: str | None = None  # the weights' identity, as in the cell key
+    calibration: str | None = None  # the artifact's calibration set's identity, when calibrated
 
 
 @dataclass(frozen=True)

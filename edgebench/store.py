@@ -1,8 +1,11 @@
 """The results store: SQLite (stdlib), one transaction per finished cell.
 
 Three tables: ``run`` (one command: when, which edgebench, which host, its argv and config),
-``cell`` (the stable cell key and its parts) and ``attempt`` (each try of a cell: status,
-stage, reason, the whole typed record, settings, fingerprint, tool versions, timestamps).
+``cell`` (the stable cell key and its parts: model, weights, format, precision, converter,
+calibration, runtime, target, data set) and ``attempt`` (each try of a cell: status, stage,
+reason, the whole typed record, settings, fingerprint, tool versions, timestamps). A store
+an older edgebench wrote is migrated in place when opened (``schema.STEPS``), in one
+transaction.
 Resume lives here, never in an execution engine: a cell whose latest attempt is a verdict
 (``ok`` or a deterministic failure) is done; a transient one (``infra_error``, ``timeout``,
 ``crashed``, ``unreachable``, ``interrupted``) is tried again, up to ``MAX_ATTEMPTS``.
@@ -21,8 +24,7 @@ from pathlib import Path
 from . import __version__
 from .errors import EdgebenchError, UserInputError, require
 from .results import Record, Status, from_dict
-
-SCHEMA_VERSION = 1
+from .schema import SCHEMA_VERSION, cell_parts, store_steps
 MAX_ATTEMPTS = 3  # a transient failure this many times is the cell's answer
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
@@ -47,7 +49,11 @@ CREATE TABLE IF NOT EXISTS cell (
     format TEXT,
     precision TEXT,
     runtime TEXT,
-    target TEXT
+    target TEXT,
+    converter TEXT,
+    weights TEXT,
+    calibration TEXT,
+    dataset TEXT
 );
 CREATE TABLE IF NOT EXISTS attempt (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -166,6 +172,21 @@ class Store:
         if found > SCHEMA_VERSION:
             raise StoreError(f"{self.path} was written by a newer edgebench (store schema "
                              f"{found}, this one reads {SCHEMA_VERSION}): upgrade edgebench")
+        if found < SCHEMA_VERSION:
+            self._upgrade()
+
+    def _upgrade(self) -> None:
+        """An older edgebench's store, migrated in place: every step, or none of them."""
+        with self._transaction():
+            found = self._schema_version()  # another process may have migrated it meanwhile
+            try:
+                for step in store_steps(found):
+                    step.store(self._db)
+            except ValueError as e:  # SchemaError, or a stored record that is not JSON
+                raise StoreError(f"cannot migrate the results store {self.path} to schema "
+                                 f"{SCHEMA_VERSION} ({e}): it is left as it was") from e
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                             (str(SCHEMA_VERSION),))
 
     def _transaction(self):
         return _Transaction(self._db)
@@ -210,12 +231,11 @@ class Store:
             raise ValueError(f"a {record.KIND} record without a cell key cannot be stored")
         data = record.to_dict()
         fingerprint = data.get("fingerprint") or {}
+        parts = cell_parts(data)
         with self._transaction():
             self._db.execute(
-                "INSERT OR IGNORE INTO cell (key, kind, model, format, precision, runtime, target) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (key, record.KIND, data.get("model"), data.get("format"), data.get("precision"),
-                 data.get("runtime"), data.get("target")))
+                f"INSERT OR IGNORE INTO cell (key, {', '.join(parts)}) "
+                f"VALUES (?{', ?' * len(parts)})", (key, *parts.values()))
             (n,) = self._db.execute("SELECT COALESCE(MAX(n), 0) + 1 FROM attempt WHERE cell_key = ?",
                                     (key,)).fetchone()
             self._db.execute(

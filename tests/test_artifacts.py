@@ -6,18 +6,20 @@ import pytest
 
 from edgebench import artifacts
 from edgebench.errors import OutputError
+from edgebench.manifest import FileEntry, InputSpec, Manifest, ModelInfo, WeightsInfo
+from edgebench.results import Status
+from edgebench.schema import SCHEMA_VERSION
 
 
 ABC_SHA256 = hashlib.sha256(b"abc").hexdigest()
 
 
 def _manifest(key="k", outcome="ok", size=3, sha256=ABC_SHA256):
-    part = {"name": "model.onnx", "size_bytes": size, "sha256": sha256}
-    return {"model": {"name": "m", "resolution": 8}, "weights": {"source": "random"},
-            "format": "onnx", "precision": "fp32",
-            "input": {"name": "x", "shape": [1, 3, 8, 8], "dtype": "float32"},
-            "cache_key": key, "file": part, "files": [part], "size_bytes": size,
-            "validation": {"outcome": outcome, "reason": ""}}
+    return Manifest(model=ModelInfo(name="m", resolution=8), weights=WeightsInfo("random"),
+                    format="onnx", precision="fp32",
+                    input=InputSpec("x", (1, 3, 8, 8), "float32"), cache_key=key,
+                    files=(FileEntry("model.onnx", size, sha256),), status=Status(outcome),
+                    reason="")
 
 
 def _commit(final, **kw):
@@ -30,7 +32,8 @@ def test_commit_moves_a_complete_folder_into_place(tmp_path):
     final = tmp_path / "m" / "onnx-fp32"
     art = _commit(final)
     assert art.path == final and (final / "model.onnx").read_bytes() == b"abc"
-    assert json.loads((final / "manifest.json").read_text())["schema_version"] == 1
+    assert json.loads((final / "manifest.json").read_text())["schema_version"] == SCHEMA_VERSION
+    assert artifacts.read(final).manifest == art.manifest
     assert [p.name for p in final.parent.iterdir()] == ["onnx-fp32"]
 
 
@@ -49,9 +52,9 @@ def test_replacing_keeps_the_old_artifact_until_the_new_one_is_complete(tmp_path
     with pytest.raises(RuntimeError):
         with artifacts.staging(final):
             raise RuntimeError("interrupted")
-    assert artifacts.read(final).manifest["cache_key"] == "old"
+    assert artifacts.read(final).manifest.cache_key == "old"
     _commit(final, key="new")
-    assert artifacts.read(final).manifest["cache_key"] == "new"
+    assert artifacts.read(final).manifest.cache_key == "new"
     assert [p.name for p in final.parent.iterdir()] == ["onnx-fp32"]
 
 

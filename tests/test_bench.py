@@ -8,6 +8,7 @@ from edgebench import formats
 from edgebench.bench import BenchRequest, Cell, plan
 from edgebench.results import LatencyCell, Stage, Status
 from edgebench.runtimes import RuntimeSettings
+from edgebench.schema import SCHEMA_VERSION
 from tests.helpers import assert_one_line_error
 
 QUICK = ["--warmup", "1", "--min-runs", "3", "--min-seconds", "0"]
@@ -154,7 +155,7 @@ def test_bench_json_rows_carry_the_cell_key(run_cli, small_artifacts):
     assert code == 0, err
     (row,) = json.loads(out)
     (cell,) = plan(BenchRequest(artifacts=(str(small_artifacts["onnx"]),), runtime="onnxruntime"))
-    assert row["key"] == cell.key("local").digest and row["schema_version"] == 1
+    assert row["key"] == cell.key("local").digest and row["schema_version"] == SCHEMA_VERSION
     assert LatencyCell.from_dict(row).latency.runs >= 3
 
 

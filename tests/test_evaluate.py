@@ -14,7 +14,6 @@ from edgebench.data.labelled import DatasetSpec, preprocess_split
 from edgebench.evaluate import EvalRequest, run
 from edgebench.results import AccuracyCell, Status
 from edgebench.targets.local import LocalTarget
-from edgebench.zoo.spec import Preprocess
 from tests.helpers import OLD_ORT, assert_one_line_error
 
 DATA = "fashion-mnist:test:400"
@@ -65,12 +64,12 @@ def test_scores_match_an_independent_onnxruntime_run(scored, exported):
     folder = exported["onnx-int8"]
     art = read(Path(folder))
     split = DatasetSpec.parse(DATA).open()
-    t = preprocess_split(split, Preprocess.from_dict(art.manifest["preprocess"]))
+    t = preprocess_split(split, art.manifest.preprocess)
     options = ort.SessionOptions()  # the agent's threads: int8 sums may round otherwise
     options.intra_op_num_threads, options.inter_op_num_threads = os.cpu_count() or 1, 1
     session = ort.InferenceSession(str(art.model_file), options,
                                    providers=["CPUExecutionProvider"])
-    logits = np.concatenate([session.run(None, {art.manifest["input"]["name"]: x[None]})[0]
+    logits = np.concatenate([session.run(None, {art.manifest.input.name: x[None]})[0]
                              for x in t.x])
     top5 = np.argsort(-logits, axis=1, kind="stable")[:, :5]  # int8 logits tie: lowest index
     cell = scored[folder]

@@ -156,6 +156,7 @@ def test_dynamic_batch_for_tflite_is_warned_about(run_cli, tmp_path):
 def test_an_fp16_file_not_smaller_than_fp32_is_not_ok(tmp_path):
     from edgebench import formats
     from edgebench.export.pipeline import _not_smaller
+    from edgebench.manifest import InputSpec, Manifest, ModelInfo, WeightsInfo
 
     base = tmp_path / "onnx-fp32"
     base.mkdir()
@@ -163,10 +164,11 @@ def test_an_fp16_file_not_smaller_than_fp32_is_not_ok(tmp_path):
     stage = tmp_path / "stage"
     stage.mkdir()
     (stage / "model.onnx").write_bytes(b"x" * 1000)
-    artifacts.commit(stage, base, {"model": {"name": "m", "resolution": 8}, "weights": {"source": "random"},
-                                   "format": "onnx", "precision": "fp32",
-                                   "input": {"name": "i", "shape": [1], "dtype": "float32"},
-                                   **artifacts.describe_files(stage), "validation": {}})
+    artifacts.commit(stage, base, Manifest(model=ModelInfo(name="m", resolution=8),
+                                           weights=WeightsInfo("random"), format="onnx",
+                                           precision="fp32", input=InputSpec("i", (1,), "float32"),
+                                           files=artifacts.describe_files(stage),
+                                           status=Status.OK))
     fp16 = formats.lookup("onnx", "fp16")
     assert "fp16 file is 0.98 of the FP32" in _not_smaller(fp16, base / "model.onnx", 980)
     assert _not_smaller(fp16, base / "model.onnx", 500) is None

@@ -17,15 +17,18 @@ VALIDATION = Validation(Status.FAILED, "outputs contain NaN or Inf", 16, None, N
                         None, 0.0, formats.PRECISIONS["int8"].tolerance, "16 real photos")
 EXAMPLES = {
     "export": ExportCell(model="resnet18", format="onnx", precision="int8", status=Status.FAILED,
-                         reason="outputs contain NaN or Inf", key="k", converter="ort",
+                         reason="outputs contain NaN or Inf", key="k", converter=None,
                          stage=Stage.VALIDATE, tools={"onnx": "1.23"}, path="/a/b",
                          size_bytes=10, export_seconds=1.5, validation=VALIDATION,
-                         validated_by="onnxruntime"),
+                         validated_by="onnxruntime", name="onnx-int8",
+                         converter_description="onnxruntime quantize_static (QDQ, per-channel)",
+                         weights="random:seed=0", calibration="fashion-mnist:300"),
     "latency": LatencyCell(label="a/onnx-fp32", model="resnet18", format="onnx", precision="fp32",
                            runtime="onnxruntime", target="local", status=Status.OK, reason="",
                            key="k", settings=RuntimeSettings(threads=2), harness=HarnessSettings(),
                            latency=STATS, input_shape=(1, 3, 64, 64), output_shape=(1, 1000),
-                           throughput_ips=float("inf")),
+                           throughput_ips=float("inf"), converter="onnx2tf",
+                           weights="sha256:ab", calibration=None),
     "agent": AgentReply(Status.CRASHED, "the agent died from SIGKILL", Stage.RUN, signal="SIGKILL"),
     "accuracy": AccuracyCell(label="a/tflite-int8", model="resnet18", format="tflite",
                              precision="int8", runtime="tflite", target="local",
@@ -68,8 +71,12 @@ def test_non_finite_numbers_become_null():
 
 def test_from_dict_refuses_other_schemas_and_unknown_fields():
     data = EXAMPLES["agent"].to_dict()
-    with pytest.raises(ValueError, match="schema version"):
+    with pytest.raises(ValueError, match="schema version 99, this edgebench reads "
+                                         f"{SCHEMA_VERSION}: upgrade edgebench"):
         AgentReply.from_dict({**data, "schema_version": 99})
+    for bad in (0, "2", None, True):
+        with pytest.raises(ValueError, match="is not one edgebench writes"):
+            AgentReply.from_dict({**data, "schema_version": bad})
     with pytest.raises(ValueError, match="unknown fields bogus"):
         AgentReply.from_dict({**data, "bogus": 1})
     with pytest.raises(ValueError, match="unknown record kind"):
@@ -95,9 +102,20 @@ def test_cell_key_is_stable_and_sensitive_to_every_part():
                    runtime="onnxruntime", settings={"batch": 1, "threads": 2}, tools={"onnx": "1"})
     assert key.digest == same.digest and len(key.digest) == 20
     changes = {"model": "resnet34", "weights": "sha256:ab", "format": "tflite", "precision": "int8",
-               "converter": "x", "calibration": "fashion-mnist:300", "runtime": "openvino",
+               "converter_description": "x", "calibration": "fashion-mnist:300", "runtime": "openvino",
                "settings": {"threads": 1, "batch": 1}, "target": "pi5", "tools": {"onnx": "2"}}
     digests = {key.digest}
     for field, value in changes.items():
         digests.add(CellKey(**{**key.__dict__, field: value}).digest)
     assert len(digests) == len(changes) + 1
+
+
+def test_cell_keys_are_those_version_1_computed():
+    """Digests pinned from edgebench at schema version 1: a store's keys stay valid, so a
+    sweep on a migrated store measures nothing twice."""
+    key = CellKey(model="resnet18", weights="random:seed=0", format="onnx", precision="fp32",
+                  converter_description="torch.onnx (dynamo=False)", runtime="onnxruntime",
+                  settings={"threads": 2, "batch": 1}, tools={"onnx": "1"})
+    assert key.digest == "72745b7a20d8698b1496"
+    assert CellKey(model="resnet18", weights="random:seed=0", format="onnx",
+                   precision="fp32").digest == "c0a66ac09cdc20d53330"

@@ -198,3 +198,15 @@ def test_cells_are_the_latest_record_of_each_cell_and_a_frame_needs_pandas(tmp_p
             frame = store.cells_frame()
             assert list(frame["key"]) == ["k2", "k1"] and list(frame["load_ms"]) == [3.0, 4.0]
             assert "fingerprint.arch" in frame.columns
+
+
+def test_the_cell_table_holds_the_key_parts_sql_tells_apart(tmp_path):
+    with Store(tmp_path / "r.db") as store:
+        run = store.begin_run([], {}, {})
+        for converter in (None, "onnx2tf"):
+            store.record(run, _cell(f"k-{converter}", converter=converter, weights="sha256:ab",
+                                    calibration="fashion-mnist:32:cd"), time.time())
+        rows = store._db.execute("SELECT key, converter, weights, calibration FROM cell "
+                                 "ORDER BY key").fetchall()
+    assert rows == [("k-None", None, "sha256:ab", "fashion-mnist:32:cd"),
+                    ("k-onnx2tf", "onnx2tf", "sha256:ab", "fashion-mnist:32:cd")]

@@ -51,10 +51,10 @@ def test_export_takes_resolution_calibration_and_validation_from_the_checkpoint(
                                  validate_samples=200))
     assert [c.status for c in cells][0] == "ok"
     m = read(tmp_path / "resnet18" / "onnx-int8").manifest
-    assert m["input"]["shape"] == [1, 3, 32, 32] and m["preprocess"]["mean"] == [0.286] * 3
-    assert m["calibration"] == "fashion-mnist:train [0:300]"
-    assert m["validation"]["inputs"] == "fashion-mnist:test [0:200]"
-    assert m["dataset"]["classes"] == list(FASHION_MNIST_CLASSES)
+    assert m.input.shape == (1, 3, 32, 32) and m.preprocess.mean == (0.286,) * 3
+    assert m.calibration == "fashion-mnist:train [0:300]"
+    assert m.validation.inputs == "fashion-mnist:test [0:200]"
+    assert m.dataset.classes == tuple(FASHION_MNIST_CLASSES)
 
 
 @pytest.mark.slow

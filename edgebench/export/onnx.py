@@ -13,6 +13,7 @@ from pathlib import Path
 
 
 from ..errors import ExportError, UserInputError, first_line
+from ..manifest import Conversion, Quantization
 from ..privacy import disable_telemetry
 from .options import ExportContext, ExportInfo, input_shape
 
@@ -21,9 +22,10 @@ disable_telemetry()  # before the runtime is first imported (it records at impor
 INPUT_NAME, OUTPUT_NAME = "input", "logits"
 
 
-def _info(ctx: ExportContext, **extra) -> ExportInfo:
+def _info(ctx: ExportContext, quantization: Quantization | None = None,
+          **conversion) -> ExportInfo:
     return ExportInfo(INPUT_NAME, input_shape(ctx.options), "float32", ctx.options.layout.upper(),
-                      OUTPUT_NAME, extra={"opset": ctx.options.opset, **extra})
+                      OUTPUT_NAME, quantization, Conversion(opset=ctx.options.opset, **conversion))
 
 
 def _check(path: Path) -> None:
@@ -128,13 +130,12 @@ def _quantize(ctx: ExportContext, path: Path, calibration: str = "MinMax", exclu
 
     from ._quiet import captured_output
 
-    settings = {"format": "QDQ", "per_channel": True, "activations": activations, "weights": "QInt8",
-                "calibration": calibration, "samples": len(ctx.calibration)}
+    settings = Quantization(format="QDQ", per_channel=True, activations=activations, weights="QInt8",
+                            calibration=calibration, samples=len(ctx.calibration),
+                            kept_in_float=tuple(exclude))
     extra = {}
     if activations.endswith("16"):  # as com.microsoft QDQ: onnxruntime's own operators
         extra["UseQDQContribOps"] = True
-    if exclude:
-        settings["kept_in_float"] = list(exclude)
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         try:
@@ -145,7 +146,7 @@ def _quantize(ctx: ExportContext, path: Path, calibration: str = "MinMax", exclu
             raise ExportError(f"onnxruntime quantize_static failed: {first_line(e)}") from e
     opsets = _keep_used_opsets(path)
     _check(path)
-    return _info(ctx, quantization=settings, opset_imports=opsets)
+    return _info(ctx, settings, opset_imports=opsets)
 
 
 def _quantize_static(prepared: Path, path: Path, ctx: ExportContext, calibration: str, exclude: tuple,

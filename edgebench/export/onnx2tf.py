@@ -24,6 +24,7 @@ import numpy as np
 from ..errors import EnvironmentSetupError, ExportError
 from ..files import cache_dir
 from ..formats import ONNX2TF_VERSION
+from ..manifest import Conversion, Quantization
 from .onnx import INPUT_NAME, export_fp32 as onnx_fp32
 from .options import ExportContext, ExportInfo
 
@@ -88,9 +89,10 @@ def _convert(ctx: ExportContext, path: Path, precision: str) -> ExportInfo:
             raise ExportError(f"onnx2tf wrote no {made.name} (exit {done.returncode}): "
                               f"{_why(done)}")
         shutil.copyfile(made, path)
-    return describe(path, ctx, converter_environment={"onnx2tf": ONNX2TF_VERSION}, **(
-        {"quantization": {"tool": "onnx2tf", "recipe": "full integer, per-channel",
-                          "samples": len(ctx.calibration)}} if precision == "int8" else {}))
+    quantization = Quantization(tool="onnx2tf", recipe="full integer, per-channel",
+                                samples=len(ctx.calibration)) if precision == "int8" else None
+    return describe(path, ctx, quantization,
+                    Conversion(converter_environment={"onnx2tf": ONNX2TF_VERSION}))
 
 
 def _why(done) -> str:

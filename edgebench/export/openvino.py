@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 from ..errors import ExportError, first_line, require
+from ..manifest import Conversion, Quantization
 from ..privacy import disable_telemetry
 from .onnx import INPUT_NAME, OUTPUT_NAME
 from .options import ExportContext, ExportInfo, input_shape
@@ -19,9 +20,10 @@ disable_telemetry()  # before the runtime is first imported (it records at impor
 PRESET = "performance"
 
 
-def _info(ctx: ExportContext, path: Path, **extra) -> ExportInfo:
+def _info(ctx: ExportContext, quantization: Quantization | None = None,
+          **conversion) -> ExportInfo:
     return ExportInfo(INPUT_NAME, input_shape(ctx.options), "float32", ctx.options.layout.upper(),
-                      OUTPUT_NAME, extra={"files": [path.name, path.with_suffix(".bin").name], **extra})
+                      OUTPUT_NAME, quantization, Conversion(**conversion))
 
 
 def export_fp32(ctx: ExportContext, path: Path) -> ExportInfo:
@@ -39,14 +41,14 @@ def export_fp32(ctx: ExportContext, path: Path) -> ExportInfo:
     converted.reshape({converted.inputs[0]: [-1 if d == "batch" else d
                                             for d in input_shape(ctx.options)]})
     _save(ov, converted, path, compress_to_fp16=False)
-    return _info(ctx, path)
+    return _info(ctx)
 
 
 def export_fp16(ctx: ExportContext, path: Path) -> ExportInfo:
     """Weights stored as FP16 (half the file); CPUs upcast them, GPUs run FP16."""
     ov = require("openvino", "openvino")
     _save(ov, _read_base(ov, ctx), path, compress_to_fp16=True)
-    return _info(ctx, path, compress_to_fp16=True)
+    return _info(ctx, compress_to_fp16=True)
 
 
 def _read_base(ov, ctx: ExportContext):
@@ -76,7 +78,7 @@ def export_bf16(ctx: ExportContext, path: Path) -> ExportInfo:
     except FileNotFoundError as e:  # a full disk stays an OSError: the staging folder says so
         raise ExportError(f"the FP32 IR to run in bf16 is missing ({e.filename}): export "
                           "again with --force") from e
-    return _info(ctx, path, inference_precision_hint="bf16")
+    return _info(ctx, inference_precision_hint="bf16")
 
 
 def export_int8(ctx: ExportContext, path: Path) -> ExportInfo:
@@ -126,8 +128,6 @@ def _quantize(ctx: ExportContext, path: Path, ranges: str | None = None,
     except Exception as e:  # NNCF raises many types
         raise ExportError(f"nncf.quantize failed: {first_line(e)}") from e
     _save(ov, quantized, path, compress_to_fp16=False)
-    return _info(ctx, path, quantization={"tool": "nncf", "preset": preset.value,
-                                          "ranges": ranges or "default",
-                                          "fast_bias_correction": fast_bias_correction,
-                                          "samples": len(ctx.calibration),
-                                          **({"kept_in_float": list(ignored)} if ignored else {})})
+    return _info(ctx, Quantization(tool="nncf", preset=preset.value, ranges=ranges or "default",
+                                   fast_bias_correction=fast_bias_correction,
+                                   samples=len(ctx.calibration), kept_in_float=tuple(ignored)))

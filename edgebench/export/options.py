@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..manifest import Conversion, InputSpec, Quantization
 
 
 @dataclass(frozen=True)
@@ -31,16 +33,18 @@ class ExportContext:
 
 @dataclass(frozen=True)
 class ExportInfo:
+    """What an exporter made: its input and output, and how it converted and quantised."""
+
     input_name: str
     input_shape: tuple
     input_dtype: str
     layout: str
     output_name: str
-    extra: dict = field(default_factory=dict)
+    quantization: Quantization | None = None
+    conversion: Conversion = Conversion()
 
-    def input_dict(self) -> dict:
-        return {"name": self.input_name, "shape": list(self.input_shape),
-                "dtype": self.input_dtype, "layout": self.layout}
+    def input_spec(self) -> InputSpec:
+        return InputSpec(self.input_name, tuple(self.input_shape), self.input_dtype, self.layout)
 
 
 def input_shape(options: ExportOptions, batch="batch") -> tuple:

@@ -18,6 +18,7 @@ import numpy as np
 from .. import artifacts, formats, limits, zoo
 from ..errors import ExportError, OutputError, UnsupportedError, UserInputError
 from ..fingerprint import tool_versions
+from ..manifest import DatasetInfo, Manifest, ModelInfo, RescueRung, TensorSpec, WeightsInfo
 from ..outputs import fetch
 from ..results import CellKey, ExportCell, Stage, Status, Validation
 from ..runtimes import ModelRef, RuntimeSettings
@@ -88,22 +89,25 @@ class _Export:
 
     def key(self, cap: formats.Capability) -> CellKey:
         return CellKey(model=self.entry.name, weights=self.weights.identity, format=cap.format,
-                       precision=cap.precision, converter=cap.converter,
-                       calibration=self.calibration_id if cap.calibrated else None,
-                       runtime=cap.validated_by, settings=asdict(self.options),
-                       tools=_tools(cap, self.entry))
+                       precision=cap.precision, converter_description=cap.converter,
+                       calibration=self._calibration(cap), runtime=cap.validated_by,
+                       settings=asdict(self.options), tools=_tools(cap, self.entry))
+
+    def _calibration(self, cap: formats.Capability) -> str | None:
+        return self.calibration_id if cap.calibrated else None
 
     def cell(self, cap: formats.Capability, status: Status, reason: str, *,
              stage: Stage | None = None, art: artifacts.Artifact | None = None,
              cached: bool = False, signal: str | None = None) -> ExportCell:
-        m = art.manifest if art else {}
+        m = art.manifest if art else None
         return ExportCell(
             model=self.entry.name, format=cap.format, precision=cap.precision, status=status,
-            reason=reason, key=self.key(cap).digest, converter=cap.converter, stage=stage,
+            reason=reason, key=self.key(cap).digest, converter=cap.converter_name, stage=stage,
             tools=_tools(cap, self.entry), path=str(art.path) if art else None,
-            size_bytes=m.get("size_bytes"), export_seconds=m.get("export_seconds"),
-            validation=Validation.from_dict(m["validation"]) if m.get("validation") else None,
-            validated_by=m.get("validated_by"), signal=signal, cached=cached, name=cap.key)
+            size_bytes=m.size_bytes if m else None, export_seconds=m.export_seconds if m else None,
+            validation=m.validation if m else None, validated_by=m.validated_by if m else None,
+            signal=signal, cached=cached, name=cap.key, converter_description=cap.converter,
+            weights=self.weights.identity, calibration=self._calibration(cap))
 
 
 def _plan(request: ExportRequest) -> tuple[list[formats.Capability], list[tuple[str, str, str]]]:
@@ -255,7 +259,7 @@ def _run_locked(export: "_Export", caps, unsupported, calib, progress: Progress,
         key = CellKey(model=entry.name, weights=weights.identity, format=fmt, precision=precision)
         cells.append(ExportCell(model=entry.name, format=fmt, precision=precision,
                                 status=Status.UNSUPPORTED, reason=reason, stage=Stage.PLAN,
-                                key=key.digest))
+                                key=key.digest, weights=weights.identity))
     return cells
 
 
@@ -361,12 +365,12 @@ class _Check:
         return done.values if done.ok else done.reply
 
 
-def _dataset_entry(meta) -> dict | None:
+def _dataset_entry(meta) -> DatasetInfo | None:
     """What eval needs to score an artifact without flags: its data set and class names."""
     if meta is None:
         return None
-    return {"name": meta.dataset, "train_split": meta.train_split, "eval_split": meta.eval_split,
-            "classes": list(meta.classes), "checkpoint_test_top1": meta.test_top1}
+    return DatasetInfo(meta.dataset, meta.train_split, meta.eval_split, tuple(meta.classes),
+                       meta.test_top1)
 
 
 def _not_smaller(cap: formats.Capability, base: Path | None, size_bytes: int) -> str | None:
@@ -374,7 +378,7 @@ def _not_smaller(cap: formats.Capability, base: Path | None, size_bytes: int) ->
     ratio = formats.PRECISIONS[cap.precision].max_size_ratio
     if ratio is None or base is None or not cap.size_checked:
         return None
-    base_bytes = artifacts.read(base.parent).manifest["size_bytes"]
+    base_bytes = artifacts.read(base.parent).manifest.size_bytes
     if size_bytes <= ratio * base_bytes:
         return None
     return (f"the {cap.precision} file is {size_bytes / base_bytes:.2f} of the FP32 one (expected at "
@@ -395,7 +399,7 @@ def _export_one(export: _Export, cap, key, exporter, ctx: ExportContext, preproc
         progress(f"validating {cap.format} {cap.precision} in {runtime} on "
                  f"{len(check.reference)} samples")
         described = artifacts.describe_files(stage)
-        outputs = check.outputs(cap, [stage / f["name"] for f in described["files"]], info)
+        outputs = check.outputs(cap, [stage / f.name for f in described], info)
         if not isinstance(outputs, np.ndarray):
             reply = outputs
             if not reply.status.is_verdict:  # crashed, timeout: nothing is kept, a rerun redoes it
@@ -409,44 +413,33 @@ def _export_one(export: _Export, cap, key, exporter, ctx: ExportContext, preproc
             validation = compare(check.reference, outputs, tolerance, check.source)
             status = validation.outcome
             stage_of = None if status == Status.OK else Stage.VALIDATE
-            too_big = _not_smaller(cap, ctx.base, described["size_bytes"])
+            too_big = _not_smaller(cap, ctx.base, sum(f.size_bytes for f in described))
             if too_big and status == Status.OK:
                 status, stage_of = Status.DEGRADED, Stage.EXPORT
                 validation = replace(validation, reason=f"{validation.reason}; {too_big}")
         counts = zoo.counts(export.entry.name)
         options = ctx.options
-        manifest = {
-            "model": {"name": export.entry.name, "family": export.entry.family,
-                      "resolution": options.resolution,
-                      "native_resolution": export.entry.resolution,
-                      "num_classes": int(check.reference.shape[1]),
-                      "params": counts.params if counts else None,
-                      "macs": counts.macs if counts and options.resolution == counts.resolution else None},
-            "weights": export.weights.to_dict(),
-            "dataset": _dataset_entry(export.weights.meta),
-            "format": cap.format,
-            "precision": cap.precision,
-            "converter": cap.converter,
-            "rescue_rung": {"rung": cap.rung, "name": cap.variant} if cap.variant else None,
-            "converter_name": cap.converter_name or formats.DEFAULT_CONVERTER,
-            **info.extra,
-            "calibration": calibration_source,
-            "calibration_id": export.calibration_id if cap.calibrated else None,
-            "input": info.input_dict(),
-            "output": {"name": info.output_name,
-                       "shape": [info.input_shape[0], int(check.reference.shape[1])],
-                       "dtype": "float32"},
-            "preprocess": preprocess.to_dict() | {"layout": options.layout.upper()},
-            **described,
-            "tools": _tools(cap, export.entry),
-            "known_to_load": formats.known_to_load(export.entry.name, cap.format, cap.precision),
-            "export_seconds": round(export_seconds, 3),
-            "status": status.value,
-            "stage": stage_of.value if stage_of else None,
-            "reason": validation.reason,
-            "validation": validation.to_dict(),
-            "validated_by": runtime,
-            "cache_key": key,
-        }
+        classes = int(check.reference.shape[1])
+        manifest = Manifest(
+            model=ModelInfo(name=export.entry.name, family=export.entry.family,
+                            resolution=options.resolution,
+                            native_resolution=export.entry.resolution, num_classes=classes,
+                            params=counts.params if counts else None,
+                            macs=counts.macs if counts and options.resolution == counts.resolution
+                            else None),
+            weights=WeightsInfo(**export.weights.to_dict()),
+            dataset=_dataset_entry(export.weights.meta),
+            format=cap.format, precision=cap.precision, converter=cap.converter_name,
+            converter_description=cap.converter,
+            rescue_rung=RescueRung(cap.rung, cap.variant) if cap.variant else None,
+            conversion=info.conversion, quantization=info.quantization,
+            calibration=calibration_source, calibration_id=export._calibration(cap),
+            input=info.input_spec(),
+            output=TensorSpec(info.output_name, (info.input_shape[0], classes), "float32"),
+            preprocess=replace(preprocess, layout=options.layout.upper()),
+            files=described, tools=_tools(cap, export.entry),
+            known_to_load=formats.known_to_load(export.entry.name, cap.format, cap.precision),
+            export_seconds=round(export_seconds, 3), status=status, stage=stage_of,
+            reason=validation.reason, validation=validation, validated_by=runtime, cache_key=key)
         art = artifacts.commit(stage, final, manifest)
-    return export.cell(cap, status, manifest["reason"], stage=stage_of, art=art)
+    return export.cell(cap, status, manifest.reason, stage=stage_of, art=art)

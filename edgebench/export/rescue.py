@@ -96,7 +96,7 @@ def run(request, cells: list[ExportCell], floor: AccuracyFloor, samples: int | N
 
     from ..targets.local import LocalTarget
 
-    found = {(c.format, c.precision, c.converter): c for c in cells}
+    found = {(c.format, c.precision, c.converter_description): c for c in cells}
     ladders = []
     with nullcontext(target) if target else LocalTarget() as here:
         for fmt in request.formats:
@@ -127,7 +127,8 @@ def _climb(request, fmt, fp32, plain, floor, samples, progress, warn, target) ->
         sub = replace(request, formats=(fmt,), precisions=(rung.precision,), rung=rung.variant,
                       calib=_more_calibration(request, plain.path) if rung.rung == 1 else request.calib,
                       explicit_formats=True)
-        made = {(c.format, c.precision, c.converter): c for c in pipeline.run(sub, progress, warn)}
+        made = {(c.format, c.precision, c.converter_description): c
+                for c in pipeline.run(sub, progress, warn)}
         cell = made.get((fmt, rung.precision, rung.converter))
         result = RungResult(rung.rung, name, rung.converter, cell.status.value if cell else "missing",
                             cell.reason if cell else "the export made no such artifact",
@@ -145,26 +146,25 @@ def _climb(request, fmt, fp32, plain, floor, samples, progress, warn, target) ->
                     fp32_p50, (picked.p50_ms > fp32_p50) if picked and picked.p50_ms and fp32_p50
                     else None)
     keep = Path(picked.folder if picked else plain.path)
-    artifacts.annotate(keep, "rescue", ladder.to_dict())
+    artifacts.annotate(keep, rescue=ladder.to_dict())
     return ladder
 
 
 def _dataset(folder: Path, samples: int | None) -> str:
     art = artifacts.read(folder)
-    entry = (art.manifest if art else {}).get("dataset")
+    entry = art.manifest.dataset if art else None
     if not entry:
         raise UserInputError("--accuracy-floor needs labelled data to measure: export a checkpoint "
                              "made by `edgebench train` (its validation split scores each rung)")
-    return f"{entry['name']}:{entry['eval_split']}" + (f":{samples}" if samples else "")
+    return entry.eval_spec + (f":{samples}" if samples else "")
 
 
 def _more_calibration(request, folder: str) -> str:
     """The plain INT8's calibration source with MORE_CALIBRATION times its samples."""
     m = artifacts.read(Path(folder)).manifest
-    count = (m.get("quantization") or {}).get("samples") or 1
-    dataset = m.get("dataset") or {}
+    count = (m.quantization.samples if m.quantization else None) or 1
     # the export's own default: the checkpoint's training split
-    text = request.calib or (f"{dataset['name']}:{dataset['train_split']}" if dataset else "fashion-mnist")
+    text = request.calib or (m.dataset.train_spec if m.dataset else "fashion-mnist")
     head, sep, tail = text.rpartition(":")
     return f"{head if sep and tail.isdigit() else text}:{count * formats.MORE_CALIBRATION}"
 
@@ -178,7 +178,7 @@ def _scored(result: RungResult, dataset: str, cap: formats.Capability, target) -
     if cell.top1 is None:
         return replace(result, status=cell.status.value, reason=cell.reason), cell.reference_top1
     art = artifacts.read(Path(result.folder))
-    return replace(result, top1=cell.top1, size_mb=art.manifest["size_bytes"] / 1e6), cell.reference_top1
+    return replace(result, top1=cell.top1, size_mb=art.manifest.size_bytes / 1e6), cell.reference_top1
 
 
 def _timed(rungs: list[RungResult], fp32: ExportCell | None, cap, target) -> tuple[list[RungResult], float | None]:

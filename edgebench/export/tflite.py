@@ -8,16 +8,24 @@ every SiLU and residual add in float, which made EfficientNet's INT8 slow.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ExportError, first_line, require
+from ..manifest import Conversion, Quantization, TensorQuantization
 from ._quiet import captured_output
 from .options import ExportContext, ExportInfo, input_shape
 
 
-def describe(path: Path, ctx: ExportContext, **extra) -> ExportInfo:
+def _tensor(details: dict) -> TensorQuantization:
+    scale, zero_point = details["quantization"][:2]
+    return TensorQuantization(np.dtype(details["dtype"]).name, float(scale), int(zero_point))
+
+
+def describe(path: Path, ctx: ExportContext, quantization: Quantization | None = None,
+             conversion: Conversion = Conversion()) -> ExportInfo:
     """What a TFLite file is, read back from it: its input and output, and for an integer
     input, its quantisation parameters (every TFLite converter's exporter ends here)."""
     from ..runtimes.tflite import interpreter_class
@@ -27,15 +35,11 @@ def describe(path: Path, ctx: ExportContext, **extra) -> ExportInfo:
     inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
     dtype = np.dtype(inp["dtype"]).name
     if dtype != "float32":
-        extra["quantization"] = {**extra.get("quantization", {}),
-                                 "input": {"dtype": dtype, "scale": float(inp["quantization"][0]),
-                                           "zero_point": int(inp["quantization"][1])},
-                                 "output": {"dtype": np.dtype(out["dtype"]).name,
-                                            "scale": float(out["quantization"][0]),
-                                            "zero_point": int(out["quantization"][1])}}
+        quantization = replace(quantization or Quantization(), input=_tensor(inp),
+                               output=_tensor(out))
     shape = input_shape(ctx.options)
     return ExportInfo(inp["name"], (1, *shape[1:]), dtype, ctx.options.layout.upper(),
-                      out["name"], extra=extra)
+                      out["name"], quantization, conversion)
 
 
 def export_fp32(ctx: ExportContext, path: Path) -> ExportInfo:
@@ -71,7 +75,7 @@ def export_fp16(ctx: ExportContext, path: Path) -> ExportInfo:
             qt.quantize().export_model(str(path))
     except Exception as e:  # the quantizer raises many types
         raise ExportError(f"ai-edge-quantizer FP16 failed: {first_line(e)}") from e
-    return describe(path, ctx, quantization={"tool": "ai-edge-quantizer", "recipe": "float16 weights"})
+    return describe(path, ctx, Quantization(tool="ai-edge-quantizer", recipe="float16 weights"))
 
 
 def export_int8(ctx: ExportContext, path: Path) -> ExportInfo:
@@ -117,6 +121,5 @@ def _static(ctx: ExportContext, path: Path, name: str, keep: tuple[str, ...] = (
             qt.quantize(calibrated).export_model(str(path))
     except Exception as e:  # the quantizer raises many types
         raise ExportError(f"ai-edge-quantizer {name} failed: {first_line(e)}") from e
-    return describe(path, ctx, quantization={"tool": "ai-edge-quantizer", "recipe": name,
-                                              "samples": len(ctx.calibration),
-                                              **({"kept_in_float": list(keep)} if keep else {})})
+    return describe(path, ctx, Quantization(tool="ai-edge-quantizer", recipe=name,
+                                            samples=len(ctx.calibration), kept_in_float=tuple(keep)))

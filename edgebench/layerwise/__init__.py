@@ -273,7 +273,6 @@ def run(request: DiffRequest, progress=lambda s: None) -> LayerDiff:
     """``edgebench diff``: the artifact's tensors against its FP32 PyTorch reference."""
     from .. import artifacts, bench, limits, zoo
     from ..data.labelled import DatasetSpec, preprocess_split
-    from ..zoo.spec import Preprocess
     from ..errors import EdgebenchError, UserInputError, ValidationFailedError, first_line
     from ..zoo.weights import build_model, channels_last_input, resolve as resolve_weights
 
@@ -288,14 +287,13 @@ def run(request: DiffRequest, progress=lambda s: None) -> LayerDiff:
     if weights.identity != source.weights:
         raise UserInputError(f"the weights at {source.weights_choice} changed since the export: "
                              "re-export the artifact, then diff it")
-    preprocess = Preprocess.from_dict(m["preprocess"])
-    own = m.get("dataset")
-    text = request.dataset or (f"{own['name']}:{own['eval_split']}" if own else DEFAULT_DATASET)
+    preprocess = m.preprocessing(request.artifact)
+    text = request.dataset or (m.dataset.eval_spec if m.dataset else DEFAULT_DATASET)
     split = DatasetSpec.parse(text).open().head(request.samples)
     progress(f"{len(split)} images of {split.name}")
     x = preprocess_split(split, preprocess, "NCHW").x
     module = build_model(entry, weights, preprocess.resolution).eval()
-    layout = m["input"]["layout"].upper()
+    layout = m.input.layout.upper()
     inputs = np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if layout == "NHWC" else x
     fmt = source.model.format
     progress(f"every tensor of {fmt}-{source.model.precision}")

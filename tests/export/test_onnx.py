@@ -33,7 +33,7 @@ def test_small_models_export_and_validate(tmp_path, name):
     result = _export(tmp_path, name, weights=weights)
     assert result.status == "ok", result.reason
     art = result.artifact
-    m = art.manifest
+    m = art.manifest.to_dict()  # the JSON layout users and the report read
     assert art.path == tmp_path / name / "onnx-fp32"
     onnx.checker.check_model(str(art.model_file), full_check=True)
     assert m["file"]["sha256"] == sha256_file(art.model_file)
@@ -66,10 +66,10 @@ def test_second_identical_export_is_a_cache_hit(tmp_path):
     second = _export(tmp_path, "resnet18", weights="random")
     assert second.cached and not first.cached
     assert second.artifact.model_file.stat().st_mtime_ns == mtime
-    assert second.artifact.manifest["cache_key"] == first.artifact.manifest["cache_key"]
+    assert second.artifact.manifest.cache_key == first.artifact.manifest.cache_key
     # any option that changes the bytes is a miss
     other = _export(tmp_path, "resnet18", weights="random", opset=13)
-    assert not other.cached and other.artifact.manifest["opset"] == 13
+    assert not other.cached and other.artifact.manifest.conversion.opset == 13
     forced = _export(tmp_path, "resnet18", weights="random", opset=13, force=True)
     assert not forced.cached
 
@@ -77,7 +77,7 @@ def test_second_identical_export_is_a_cache_hit(tmp_path):
 def test_dynamic_batch_and_other_resolution(tmp_path):
     result = _export(tmp_path, "resnet18", weights="random", resolution=160, dynamic_batch=True)
     assert result.status == "ok"
-    assert result.artifact.manifest["input"]["shape"] == ["batch", 3, 160, 160]
+    assert result.artifact.manifest.input.shape == ("batch", 3, 160, 160)
     session = ort_backend.load(result.artifact.model_file)
     assert infer(session, np.zeros((3, 3, 160, 160), np.float32)).shape == (3, 1000)
 
@@ -89,7 +89,7 @@ def test_checkpoint_export_keeps_its_class_count(tmp_path):
     result = _export(tmp_path, "resnet18", weights=str(path))
     assert result.status == "ok"
     m = result.artifact.manifest
-    assert m["output"]["shape"] == [1, 10] and m["weights"]["sha256"] == sha256_file(path)
+    assert m.output.shape == (1, 10) and m.weights.sha256 == sha256_file(path)
 
 
 def test_a_diverged_checkpoint_fails_validation_and_keeps_the_file(tmp_path):
@@ -101,7 +101,7 @@ def test_a_diverged_checkpoint_fails_validation_and_keeps_the_file(tmp_path):
     result = _export(tmp_path, "resnet18", weights=str(path))
     assert result.status == "failed" and "NaN" in result.reason
     assert result.artifact.model_file.is_file()
-    assert result.artifact.manifest["validation"]["outcome"] == "failed"
+    assert result.artifact.manifest.validation.outcome == "failed"
     # the same failure is reported again from the cache; --force redoes it
     again = _export(tmp_path, "resnet18", weights=str(path))
     assert again.cached and again.status == "failed"

@@ -39,12 +39,13 @@ def test_both_precisions_are_made_and_validated_beside_the_default_converters(ma
     assert int8.status.value in ("ok", "degraded") and int8.validation.top1_agreement >= 0.9, int8.reason
     assert int8.key != made["tflite-int8"].key  # another cell
     m = read(Path(int8.path)).manifest
-    assert m["converter_name"] == "onnx2tf" and m["converter_environment"] == {"onnx2tf": ONNX2TF_VERSION}
-    assert m["tools"]["onnx2tf"] == ONNX2TF_VERSION  # the pin keys the cache and the cell
+    assert m.converter == "onnx2tf" and m.conversion.converter_environment == {"onnx2tf": ONNX2TF_VERSION}
+    assert m.tools["onnx2tf"] == ONNX2TF_VERSION  # the pin keys the cache and the cell
     # the input keeps the export's NCHW layout; INT8 is full integer like the default converter's
-    assert m["input"]["shape"] == [1, 3, 32, 32] and m["input"]["dtype"] == "int8"
-    assert m["quantization"]["tool"] == "onnx2tf" and m["quantization"]["samples"] == int(fm_exports.request.calib.rsplit(":", 1)[1])
-    assert read(Path(made["tflite-int8"].path)).manifest["converter_name"] == "default"
+    assert m.input.shape == (1, 3, 32, 32) and m.input.dtype == "int8"
+    assert m.quantization.tool == "onnx2tf" and m.quantization.samples == int(fm_exports.request.calib.rsplit(":", 1)[1])
+    assert read(Path(made["tflite-int8"].path)).manifest.converter is None  # the format's own
+    assert int8.converter == "onnx2tf" and made["tflite-int8"].converter is None
 
 
 def test_its_environment_is_made_once_and_reused(made):

@@ -68,12 +68,12 @@ def test_every_supported_cell_is_made_and_the_rest_is_unsupported(quantised):
 def test_int8_manifest_and_size(quantised, fmt):
     _, results = quantised
     fp32, int8 = results[f"{fmt}-fp32"].artifact.manifest, results[f"{fmt}-int8"].artifact.manifest
-    assert int8["calibration"] == "fashion-mnist:train [0:32]"
-    assert int8["quantization"]["samples"] == 32
-    assert int8["size_bytes"] <= 0.30 * fp32["size_bytes"]
-    v = int8["validation"]
-    assert v["samples"] == VALIDATION and "fashion-mnist:test" in v["inputs"]
-    assert v["tolerance"]["min_top1_agreement"] == 0.98
+    assert int8.calibration == "fashion-mnist:train [0:32]"
+    assert int8.quantization.samples == 32
+    assert int8.size_bytes <= 0.30 * fp32.size_bytes
+    v = int8.validation
+    assert v.samples == VALIDATION and "fashion-mnist:test" in v.inputs
+    assert v.tolerance.min_top1_agreement == 0.98
 
 
 @pytest.mark.parametrize("precision", ["fp16", "int8"])
@@ -88,7 +88,8 @@ def test_onnx_files_import_only_the_opsets_their_nodes_use(quantised, precision)
     imported = {o.domain for o in model.opset_import}
     assert imported <= {n.domain for n in model.graph.node} | {""}
     assert "ai.onnx.ml" not in imported
-    assert art.manifest["opset_imports"] == {o.domain or "ai.onnx": o.version for o in model.opset_import}
+    assert art.manifest.conversion.opset_imports == {o.domain or "ai.onnx": o.version
+                                                     for o in model.opset_import}
 
 
 @pytest.mark.parametrize("fmt,oldest", [
@@ -99,22 +100,22 @@ def test_onnx_files_import_only_the_opsets_their_nodes_use(quantised, precision)
 def test_manifests_name_the_oldest_runtimes_seen_to_load_them(quantised, fmt, oldest):
     _, results = quantised
     for precision in ("fp32", "fp16", "int8"):
-        assert results[f"{fmt}-{precision}"].artifact.manifest["known_to_load"] == oldest
+        assert results[f"{fmt}-{precision}"].artifact.manifest.known_to_load == oldest
 
 
 def test_fp16_halves_the_file(quantised):
     _, results = quantised
     for fmt in FORMATS:
-        ratio = results[f"{fmt}-fp16"].artifact.manifest["size_bytes"] / \
-            results[f"{fmt}-fp32"].artifact.manifest["size_bytes"]
+        ratio = results[f"{fmt}-fp16"].artifact.manifest.size_bytes / \
+            results[f"{fmt}-fp32"].artifact.manifest.size_bytes
         assert 0.45 < ratio < 0.6, (fmt, ratio)
 
 
 def test_tflite_int8_records_its_io_quantisation_and_the_agent_feeds_it(quantised):
     _, results = quantised
     m = results["tflite-int8"].artifact.manifest
-    q = m["quantization"]
-    assert m["input"]["dtype"] == "int8" and q["input"]["dtype"] == "int8" and q["input"]["scale"] > 0
+    q = m.quantization
+    assert m.input.dtype == "int8" and q.input.dtype == "int8" and q.input.scale > 0
     ref = resolve(str(results["tflite-int8"].artifact.path)).model
     r = run_job(Job(model=ref, runtime="tflite", harness=HarnessSettings(1, 3, 0)))
     assert r.status == "ok" and r.settings_used["input_dtype"] == "int8"
@@ -267,7 +268,7 @@ def test_channels_last_inputs_in_every_format(tmp_path):
     for r in results:
         assert r.status == "ok", (r.label, r.reason)
         m = r.artifact.manifest
-        assert m["input"]["shape"][1:] == [64, 64, 3] and m["input"]["layout"] == "NHWC"
+        assert m.input.shape[1:] == (64, 64, 3) and m.input.layout == "NHWC"
         ref = resolve(str(r.artifact.path)).model
         job = Job(model=ref, runtime=validation_runtime(r.format), harness=HarnessSettings(1, 3, 0))
         assert run_job(job).status == "ok"

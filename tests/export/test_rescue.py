@@ -12,6 +12,7 @@ import pytest
 from edgebench import formats
 from edgebench.artifacts import read
 from edgebench.export.rescue import AccuracyFloor, run as rescue
+from edgebench.manifest import RescueRung
 from tests.helpers import assert_one_line_error
 
 SAMPLES = 300
@@ -62,7 +63,7 @@ def test_each_formats_ladder_is_its_rungs_then_fp16(other_formats, fmt):
     assert ladder.rungs[-1].rung == 4 and not ladder.met
     for r in ladder.rungs:
         assert r.top1 is not None and r.p50_ms > 0 and r.size_mb > 0, r
-        assert read(Path(r.folder)).manifest["format"] == fmt
+        assert read(Path(r.folder)).manifest.format == fmt
 
 
 def _onnx_quantised(path: Path) -> int:
@@ -93,12 +94,12 @@ def test_keep_sensitive_keeps_layers_in_float(unreachable, other_formats, fmt):
     ladder = unreachable if fmt == "onnx" else other_formats[fmt]
     by_name = {r.name: r for r in ladder.rungs}
     plain, kept = read(Path(by_name["int8"].folder)), read(Path(by_name["keep-sensitive"].folder))
-    names = kept.manifest["quantization"]["kept_in_float"]
+    names = kept.manifest.quantization.kept_in_float
     assert len(names) >= 3 and len(set(names)) == len(names)
-    assert kept.manifest["rescue_rung"] == {"rung": 2, "name": "keep-sensitive"}
+    assert kept.manifest.rescue_rung == RescueRung(2, "keep-sensitive")
     count = QUANTISED[fmt]
     assert count(kept.model_file) < count(plain.model_file)
-    assert kept.manifest["size_bytes"] > plain.manifest["size_bytes"]  # float weights
+    assert kept.manifest.size_bytes > plain.manifest.size_bytes  # float weights
 
 
 def test_every_rung_is_tried_in_order_and_recorded(unreachable):
@@ -118,14 +119,14 @@ def test_every_rung_is_tried_in_order_and_recorded(unreachable):
 def test_rung_artifacts_say_which_rung_they_are(unreachable, made):
     by_name = {r.name: r for r in unreachable.rungs}
     a16 = read(Path(by_name["a16"].folder)).manifest
-    assert a16["rescue_rung"] == {"rung": 3, "name": "a16"}
-    assert a16["quantization"]["activations"] == "QUInt16"
-    kept = read(Path(by_name["keep-sensitive"].folder)).manifest["quantization"]["kept_in_float"]
+    assert a16.rescue_rung == RescueRung(3, "a16")
+    assert a16.quantization.activations == "QUInt16"
+    kept = read(Path(by_name["keep-sensitive"].folder)).manifest.quantization.kept_in_float
     assert len(kept) >= 3 and len(set(kept)) == len(kept)
-    entropy = read(Path(by_name["entropy"].folder)).manifest["quantization"]
-    assert entropy["calibration"] == "Entropy" and entropy["samples"] == _calibration_samples(made) * formats.MORE_CALIBRATION
+    entropy = read(Path(by_name["entropy"].folder)).manifest.quantization
+    assert entropy.calibration == "Entropy" and entropy.samples == _calibration_samples(made) * formats.MORE_CALIBRATION
     # unrescuable: the whole ladder is in the plain INT8 artifact's manifest
-    plain = read(Path(unreachable.rungs[0].folder)).manifest["rescue"]
+    plain = read(Path(unreachable.rungs[0].folder)).manifest.rescue
     assert plain["met"] is False and len(plain["rungs"]) == len(unreachable.rungs)
 
 
@@ -145,7 +146,7 @@ def test_the_first_rung_that_meets_the_floor_wins(made, unreachable):
     (ladder,) = rescue(request, cells, AccuracyFloor(f"{share:%}", share, True), SAMPLES)
     assert ladder.met and ladder.chosen == winner.name
     assert ladder.rungs[-1].name == winner.name  # nothing tried after it
-    chosen = read(Path(ladder.rungs[-1].folder)).manifest["rescue"]
+    chosen = read(Path(ladder.rungs[-1].folder)).manifest.rescue
     assert chosen["chosen"] == winner.name
     assert chosen["slower_than_fp32"] == (ladder.rungs[-1].p50_ms > ladder.fp32_p50_ms)
 
