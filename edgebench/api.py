@@ -421,8 +421,8 @@ def model_info(name: str) -> dict:
 
 def capabilities() -> list[dict]:
     """The capability table: format x precision x converter x runtimes, first one validating."""
-    return [{"format": c.format, "precision": c.precision, "converter": c.converter,
-             "converter_option": c.converter_name or table.DEFAULT_CONVERTER,
+    return [{"format": c.format, "precision": c.precision, "converter": c.converter_description,
+             "converter_option": c.converter or table.DEFAULT_CONVERTER,
              "runtimes": list(c.runtimes), "validated_by": c.validated_by,
              "calibrated": c.calibrated, "tolerance": c.tolerance.to_dict()}
             for c in table.CAPABILITIES]

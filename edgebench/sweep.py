@@ -189,7 +189,7 @@ def _export(config: SweepConfig, model: str) -> list:
         # that would share their keys with the default converter's cells
         fmts = tuple(f for f in config.formats if f in made)
         precisions = tuple(p for p in config.precisions if converter is None or any(
-            c.precision == p and c.converter_name == converter and c.format in fmts
+            c.precision == p and c.converter == converter and c.format in fmts
             for c in formats.CAPABILITIES))
         if not fmts or not precisions:
             warnings.append(f"converter {name} makes none of formats {', '.join(config.formats)} "

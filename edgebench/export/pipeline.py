@@ -89,7 +89,7 @@ class _Export:
 
     def key(self, cap: formats.Capability) -> CellKey:
         return CellKey(model=self.entry.name, weights=self.weights.identity, format=cap.format,
-                       precision=cap.precision, converter_description=cap.converter,
+                       precision=cap.precision, converter_description=cap.converter_description,
                        calibration=self._calibration(cap), runtime=cap.validated_by,
                        settings=asdict(self.options), tools=_tools(cap, self.entry))
 
@@ -102,11 +102,11 @@ class _Export:
         m = art.manifest if art else None
         return ExportCell(
             model=self.entry.name, format=cap.format, precision=cap.precision, status=status,
-            reason=reason, key=self.key(cap).digest, converter=cap.converter_name, stage=stage,
+            reason=reason, key=self.key(cap).digest, converter=cap.converter, stage=stage,
             tools=_tools(cap, self.entry), path=str(art.path) if art else None,
             size_bytes=m.size_bytes if m else None, export_seconds=m.export_seconds if m else None,
             validation=m.validation if m else None, validated_by=m.validated_by if m else None,
-            signal=signal, cached=cached, name=cap.key, converter_description=cap.converter,
+            signal=signal, cached=cached, name=cap.key, converter_description=cap.converter_description,
             weights=self.weights.identity, calibration=self._calibration(cap))
 
 
@@ -146,7 +146,7 @@ def _plan(request: ExportRequest) -> tuple[list[formats.Capability], list[tuple[
 
 def _base_key(cap: formats.Capability) -> str:
     """The FP32 artifact a precision is made from: the same format's, by the same converter."""
-    return formats.lookup(cap.format, BASE_PRECISION, cap.converter_name).key
+    return formats.lookup(cap.format, BASE_PRECISION, cap.converter).key
 
 
 def _tolerance(request: ExportRequest, cap: formats.Capability) -> formats.Tolerance:
@@ -159,7 +159,7 @@ def _tools(cap: formats.Capability, entry) -> dict[str, str]:
     """Versions of everything that shapes this artifact's bytes (cache key and manifest), with
     the pinned version of a converter that runs in its own environment."""
     return {**tool_versions(tuple(dict.fromkeys(cap.tools + entry.requires)), missing="missing"),
-            **formats.OWN_ENVIRONMENT_PINS.get(cap.converter_name, {})}
+            **formats.OWN_ENVIRONMENT_PINS.get(cap.converter, {})}
 
 
 def run(request: ExportRequest, progress: Progress = lambda step: None,
@@ -314,7 +314,7 @@ def _export_pending(export: _Export, pending, keys, results, calib, target: Targ
                         f"is {base_cell.status if base_cell else 'missing'}", stage=Stage.EXPORT)
                     continue
                 base = artifacts.read(Path(base_cell.path)).model_file
-            progress(f"exporting {cap.format} {cap.precision} ({cap.converter})")
+            progress(f"exporting {cap.format} {cap.precision} ({cap.converter_description})")
             ctx = ExportContext(model=exported_model, sample=sample, options=options, base=base,
                                 calibration=calibration_inputs if cap.calibrated else None)
             results[cap.key] = _export_one(
@@ -429,8 +429,8 @@ def _export_one(export: _Export, cap, key, exporter, ctx: ExportContext, preproc
                             else None),
             weights=WeightsInfo(**export.weights.to_dict()),
             dataset=_dataset_entry(export.weights.meta),
-            format=cap.format, precision=cap.precision, converter=cap.converter_name,
-            converter_description=cap.converter,
+            format=cap.format, precision=cap.precision, converter=cap.converter,
+            converter_description=cap.converter_description,
             rescue_rung=RescueRung(cap.rung, cap.variant) if cap.variant else None,
             conversion=info.conversion, quantization=info.quantization,
             calibration=calibration_source, calibration_id=export._calibration(cap),

@@ -100,8 +100,8 @@ def run(request, cells: list[ExportCell], floor: AccuracyFloor, samples: int | N
     ladders = []
     with nullcontext(target) if target else LocalTarget() as here:
         for fmt in request.formats:
-            fp32 = found.get((fmt, "fp32", formats.lookup(fmt, "fp32").converter))
-            plain = found.get((fmt, "int8", formats.lookup(fmt, "int8").converter))
+            fp32 = found.get((fmt, "fp32", formats.lookup(fmt, "fp32").converter_description))
+            plain = found.get((fmt, "int8", formats.lookup(fmt, "int8").converter_description))
             if plain is not None:
                 ladders.append(_climb(request, fmt, fp32, plain, floor, samples, progress, warn, here))
     return ladders
@@ -111,7 +111,7 @@ def _climb(request, fmt, fp32, plain, floor, samples, progress, warn, target) ->
     from . import pipeline
 
     cap = formats.lookup(fmt, "int8")
-    first = RungResult(0, "int8", cap.converter, plain.status.value, plain.reason, plain.path)
+    first = RungResult(0, "int8", cap.converter_description, plain.status.value, plain.reason, plain.path)
     if plain.path is None:
         return Ladder(request.model, fmt, floor.text, None, None, None, (first,), None)
     dataset = _dataset(Path(plain.path), samples)
@@ -129,8 +129,8 @@ def _climb(request, fmt, fp32, plain, floor, samples, progress, warn, target) ->
                       explicit_formats=True)
         made = {(c.format, c.precision, c.converter_description): c
                 for c in pipeline.run(sub, progress, warn)}
-        cell = made.get((fmt, rung.precision, rung.converter))
-        result = RungResult(rung.rung, name, rung.converter, cell.status.value if cell else "missing",
+        cell = made.get((fmt, rung.precision, rung.converter_description))
+        result = RungResult(rung.rung, name, rung.converter_description, cell.status.value if cell else "missing",
                             cell.reason if cell else "the export made no such artifact",
                             cell.path if cell else None)
         # an artifact its validation judged "failed" is still scored: accuracy decides the rung

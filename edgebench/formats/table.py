@@ -128,7 +128,7 @@ class Capability:
 
     format: str
     precision: str
-    converter: str  # human-readable: the tool that writes the file
+    converter_description: str  # human-readable: the tool that writes the file
     exporter: str  # "module:function", imported only when used
     tools: tuple[str, ...]  # distributions whose versions key the export cache
     extra: str = "export"
@@ -137,13 +137,13 @@ class Capability:
     variant: str | None = None  # the rung's name: its artifact folder is FORMAT-PRECISION-VARIANT
     size_checked: bool = True  # held to its precision's max_size_ratio (not when layers stay float)
     # another converter than the format's own (``--converter NAME``); None: the default one
-    converter_name: str | None = None
+    converter: str | None = None
 
     @property
     def key(self) -> str:
         """The artifact folder's name and the cell's label: FORMAT-PRECISION[-VARIANT][-CONVERTER]."""
         return f"{self.format}-{self.precision}" + (f"-{self.variant}" if self.variant else "") + \
-            (f"-{self.converter_name}" if self.converter_name else "")
+            (f"-{self.converter}" if self.converter else "")
 
     @property
     def file_name(self) -> str:
@@ -356,22 +356,22 @@ CAPABILITIES: tuple[Capability, ...] = (
     # of its own, made on first use; only the ONNX file and the calibration samples cross over
     Capability("tflite", "fp32", f"onnx2tf {ONNX2TF_VERSION} (from the ONNX file, own environment)",
                "edgebench.export.onnx2tf:export_fp32", ONNX2TF_TOOLS, extra="tflite",
-               converter_name="onnx2tf"),
+               converter="onnx2tf"),
     Capability("tflite", "int8", f"onnx2tf {ONNX2TF_VERSION} full integer quantisation (per-channel, "
                "own environment)", "edgebench.export.onnx2tf:export_int8", ONNX2TF_TOOLS,
-               extra="tflite", calibrated=True, converter_name="onnx2tf"),
+               extra="tflite", calibrated=True, converter="onnx2tf"),
 )
 DEFAULT_CONVERTER = "default"
 
 
 def converters() -> tuple[str, ...]:
     """What ``--converter`` takes: the default, then every other converter in the table."""
-    return (DEFAULT_CONVERTER, *dict.fromkeys(c.converter_name for c in CAPABILITIES if c.converter_name))
+    return (DEFAULT_CONVERTER, *dict.fromkeys(c.converter for c in CAPABILITIES if c.converter))
 
 
 def made_by(converter: str | None) -> tuple[str, ...]:
     """The formats a converter makes (every format for the default converters)."""
-    return tuple(dict.fromkeys(c.format for c in CAPABILITIES if c.converter_name == converter))
+    return tuple(dict.fromkeys(c.format for c in CAPABILITIES if c.converter == converter))
 
 
 def converter_name(text: str | None) -> str | None:
@@ -406,14 +406,14 @@ def lookup(fmt: str, precision: str, converter: str | None = None) -> Capability
     """The row for (format, precision[, converter]), or an error listing what is supported."""
     check_format(fmt)
     for cap in CAPABILITIES:
-        if cap.format == fmt and cap.precision == precision and cap.converter_name == converter:
+        if cap.format == fmt and cap.precision == precision and cap.converter == converter:
             return cap
     if converter is not None:
-        made = [f"{c.format} {c.precision}" for c in CAPABILITIES if c.converter_name == converter]
+        made = [f"{c.format} {c.precision}" for c in CAPABILITIES if c.converter == converter]
         raise UnsupportedError(f"{fmt} {precision} is not made by {converter}: it makes "
                                f"{', '.join(made) or 'nothing'}")
-    own = [c.precision for c in CAPABILITIES if c.format == fmt and not c.converter_name]
-    elsewhere = [c.format for c in CAPABILITIES if c.precision == precision and not c.converter_name]
+    own = [c.precision for c in CAPABILITIES if c.format == fmt and not c.converter]
+    elsewhere = [c.format for c in CAPABILITIES if c.precision == precision and not c.converter]
     hint = f"; {precision} is available in {', '.join(elsewhere)}" if elsewhere else ""
     raise UnsupportedError(
         f"{fmt} {precision} is not supported: {fmt} supports {', '.join(own)}{hint}")

@@ -41,7 +41,7 @@ def test_capabilities_json_is_the_table_and_agrees_with_the_runtimes(run_cli):
     assert code == 0 and len(rows) == len(formats.CAPABILITIES)
     for row, cap in zip(rows, formats.CAPABILITIES):
         assert (row["format"], row["precision"], row["converter"]) == (cap.format, cap.precision,
-                                                                       cap.converter)
+                                                                       cap.converter_description)
         # what the table says runs a format is exactly what each runtime says it loads
         assert row["runtimes"] == [r.name for r in formats.RUNTIMES.values() if cap.format in r.formats]
         assert row["validated_by"] == row["runtimes"][0]

@@ -16,8 +16,8 @@ def test_every_row_resolves_to_code(cap):
     backend = cap.validation_runtime.load_backend()
     assert callable(backend.load)
     assert cap.precision in formats.PRECISIONS and cap.format in formats.FORMATS
-    assert formats.lookup(cap.format, cap.precision, cap.converter_name) is cap
-    assert len({(c.format, c.precision, c.converter_name) for c in formats.CAPABILITIES}) == \
+    assert formats.lookup(cap.format, cap.precision, cap.converter) is cap
+    assert len({(c.format, c.precision, c.converter) for c in formats.CAPABILITIES}) == \
         len(formats.CAPABILITIES)  # one row per (format, precision, converter)
 
 
@@ -34,11 +34,11 @@ def test_each_converter_is_a_dimension_of_the_table(converter):
     name = formats.converter_name(converter)
     made = formats.made_by(name)
     assert made, converter
-    for cap in (c for c in formats.CAPABILITIES if c.converter_name == name):
+    for cap in (c for c in formats.CAPABILITIES if c.converter == name):
         assert cap.format in made
         assert cap.key == f"{cap.format}-{cap.precision}" + (f"-{name}" if name else "")
         # its FP32 base is made by the same converter
-        assert formats.lookup(cap.format, "fp32", name).converter_name == name
+        assert formats.lookup(cap.format, "fp32", name).converter == name
 
 
 def test_a_converter_that_does_not_make_a_pair_says_what_it_makes():
