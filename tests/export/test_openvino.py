@@ -59,7 +59,7 @@ def test_nncf_is_given_the_preset_the_manifest_records(tmp_path):
     calibration = np.random.default_rng(0).uniform(-1, 3, (8, 3, 8, 8)).astype("float32")
     info = ov_export.export_int8(ExportContext(model, sample, options, base=tmp_path / "base.xml",
                                                calibration=calibration), tmp_path / "int8.xml")
-    assert info.extra["quantization"]["preset"] == ov_export.PRESET == "performance"
+    assert info.quantization.preset == ov_export.PRESET == "performance"
     ir = openvino.Core().read_model(str(tmp_path / "int8.xml"))
     (low, high), = [(float(op.input_value(1).get_node().get_data().min()),
                      float(op.input_value(2).get_node().get_data().max()))

@@ -3,6 +3,7 @@
 import pytest
 
 from edgebench.export.options import ExportInfo, ExportOptions, input_shape
+from edgebench.manifest import Conversion, InputSpec
 
 
 @pytest.mark.parametrize("layout,dynamic,expected", [
@@ -21,8 +22,9 @@ def test_defaults_are_a_static_nchw_opset_17_export():
     assert ExportOptions(resolution=64) == ExportOptions(64, 17, False, "nchw")
 
 
-def test_input_dict_is_what_a_manifest_records():
-    info = ExportInfo("input", ("batch", 3, 64, 64), "float32", "NCHW", "logits")
-    assert info.input_dict() == {"name": "input", "shape": ["batch", 3, 64, 64],
-                                 "dtype": "float32", "layout": "NCHW"}
-    assert info.extra == {} and ExportInfo("a", (), "f", "L", "b").extra is not info.extra
+def test_input_spec_is_what_a_manifest_records():
+    info = ExportInfo("input", ["batch", 3, 64, 64], "float32", "NCHW", "logits")
+    assert info.input_spec() == InputSpec("input", ("batch", 3, 64, 64), "float32", "NCHW")
+    # a float export reports no quantisation and no converter settings of its own
+    assert info.quantization is None and info.conversion == Conversion()
+    assert info.conversion.to_dict() == {}

@@ -1,46 +1,13 @@
-"""The emulated boards: their registry and paths (no root needed), and building a second
-board from the first (the emulated tier: root, qemu-user and debootstrap)."""
+"""The emulated boards: their registry and paths (no root needed). What needs a running board
+is in test_emulated.py: one test file, so one test process, owns the board."""
 
 from __future__ import annotations
 
 import pytest
 
 from edgebench.errors import UserInputError
-from edgebench.targets import emulate, open_target
+from edgebench.targets import emulate
 from edgebench.targets.emulate import BOARDS, EmulationError
-
-
-def test_a_pi5_board_is_a_copy_with_its_own_host_keys_and_a_cortex_a76(emulated_board):
-    """rpi5 is rpi4's Debian copied (seconds), with new host keys and the A76's ISA."""
-    from pathlib import Path
-
-    from edgebench.targets import emulate, profiles
-    from edgebench.targets.board import client_key
-    from edgebench.targets.bootstrap import probe
-    from edgebench.targets.ssh import SSHTarget
-    from tests.targets.conftest import free_port
-
-    key = client_key()
-    emulate.build("rpi5", Path(str(key) + ".pub").read_text())
-    port = free_port()
-    emulate.start("rpi5", port)
-    try:
-        assert emulate.host_key("rpi5") != emulate.host_key("rpi4")
-        profile = profiles.Profile(name="rpi5-probe", host="127.0.0.1", port=port, user="root",
-                                   key=str(key), emulated=True, board="rpi5")
-        profiles.pin_host_key(profile, emulate.host_key("rpi5"))
-        profiles.save(profile)
-        with SSHTarget(profile) as target:
-            info = probe(target, "python3")  # the board's own Python, stdlib only
-    finally:
-        emulate.stop("rpi5")
-        profiles.delete("rpi5-probe")
-    assert info["arch"] == "aarch64" and info["cpu_model"] == "Cortex-A76"
-    # what changes results: FP16 arithmetic (fphp, asimdhp) and dot products (asimddp)
-    assert {"fphp", "asimdhp", "asimddp"} <= set(info["isa_flags"])
-    with open_target("rpi4") as target:
-        pi4 = probe(target, "python3")
-    assert pi4["cpu_model"] == "Cortex-A72" and not {"asimdhp", "asimddp"} & set(pi4["isa_flags"])
 
 
 @pytest.mark.parametrize("name", BOARDS)

@@ -144,6 +144,39 @@ def test_validate_checks_an_artifact_on_the_board_against_this_host(emulated_boa
         assert Status(ov["status"]) in NUMERICS and code in (0, 3), ov["reason"]
 
 
+def test_a_pi5_board_is_a_copy_with_its_own_host_keys_and_a_cortex_a76(emulated_board):
+    """rpi5 is rpi4's Debian copied (seconds), with new host keys and the A76's ISA."""
+    from pathlib import Path
+
+    from edgebench.targets import emulate, profiles
+    from edgebench.targets.board import client_key
+    from edgebench.targets.bootstrap import probe
+    from edgebench.targets.ssh import SSHTarget
+    from tests.targets.conftest import free_port
+
+    key = client_key()
+    emulate.build("rpi5", Path(str(key) + ".pub").read_text())
+    port = free_port()
+    emulate.start("rpi5", port)
+    try:
+        assert emulate.host_key("rpi5") != emulate.host_key("rpi4")
+        profile = profiles.Profile(name="rpi5-probe", host="127.0.0.1", port=port, user="root",
+                                   key=str(key), emulated=True, board="rpi5")
+        profiles.pin_host_key(profile, emulate.host_key("rpi5"))
+        profiles.save(profile)
+        with SSHTarget(profile) as target:
+            info = probe(target, "python3")  # the board's own Python, stdlib only
+    finally:
+        emulate.stop("rpi5")
+        profiles.delete("rpi5-probe")
+    assert info["arch"] == "aarch64" and info["cpu_model"] == "Cortex-A76"
+    # what changes results: FP16 arithmetic (fphp, asimdhp) and dot products (asimddp)
+    assert {"fphp", "asimdhp", "asimddp"} <= set(info["isa_flags"])
+    with open_target("rpi4") as target:
+        pi4 = probe(target, "python3")
+    assert pi4["cpu_model"] == "Cortex-A72" and not {"asimdhp", "asimddp"} & set(pi4["isa_flags"])
+
+
 # Last in this file: it stops the board every test above shares.
 def test_a_gateway_worker_drives_the_board_in_a_dask_sweep(emulated_board, tmp_path, run_cli,
                                                           in_process_cluster):
