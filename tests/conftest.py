@@ -165,7 +165,7 @@ TIER_OF_FIXTURE = {"emulated_board": pytest.mark.emulated, "fm_training": pytest
 # The files that take minutes (their module fixtures export, climb ladders or boot the board),
 # longest first. pytest-xdist hands whole files to the two workers in collection order, so a
 # long file collected late runs alone at the end; started first, the short files fill in
-# around it and both workers finish together (about two minutes sooner).
+# around it and both workers finish closer together.
 LONGEST_FIRST = ("tests/targets/test_emulated.py", "tests/export/test_rescue.py",
                  "tests/benchmarks/test_gpu_check.py", "tests/export/test_quantise.py",
                  "tests/test_sweep.py", "tests/export/test_onnx.py", "tests/targets/test_ssh.py")
